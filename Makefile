@@ -1,0 +1,33 @@
+# The two commands: `make run` and `make test`. Everything else is a convenience.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean-var
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Start the gateway on 127.0.0.1:8080 with SQLite under var/, development keys for JP and the demo
+# partner KR (generated once, never committed), and the partner registry from partners/.
+run: $(STAMP)
+	$(BIN)/gateway migrate
+	$(BIN)/gateway keys init
+	$(BIN)/gateway keys init --id KR
+	$(BIN)/gateway serve
+
+# The whole suite. PostgreSQL parts run when GATEWAY_TEST_POSTGRES_URL is set (.ci/run sets it).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check gateway tests bench migrations
+	$(BIN)/ruff format --check gateway tests bench migrations
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/inbound_http.py

@@ -1,0 +1,132 @@
+"""``create_app(settings)``: the one place where the gateway is wired together.
+
+No application exists at import time; ``gateway serve`` builds one per worker process with
+:func:`asgi_app_from_environment`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import connexion
+from connexion.datastructures import MediaTypeDict
+from connexion.middleware import MiddlewarePosition
+from connexion.validators import AbstractRequestBodyValidator
+from openapi_spec_validator import validate as validate_openapi
+from starlette.types import Receive, Scope
+
+from gateway.api.context import EXTENSION_KEY
+from gateway.api.edge import RequestEdge
+from gateway.api.problems import ProblemResponder
+from gateway.documents.schemas import JsonSchemas, XmlSchemas, load_spec
+from gateway.documents.seizure_report import SeizureReportReader
+from gateway.errors import ConfigurationError
+from gateway.exchange.inbound import Inbound
+from gateway.exchange.refusals import RefusalLog
+from gateway.registry import Registry
+from gateway.settings import Settings, load_settings
+from gateway.store.db import Database
+from gateway.trust.keys import Keyring
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request may need, built once per process."""
+
+    settings: Settings
+    registry: Registry
+    keyring: Keyring
+    database: Database
+    json_schemas: JsonSchemas
+    inbound: Inbound
+    refusals: RefusalLog
+
+
+class SignedBodyPassThrough(AbstractRequestBodyValidator):
+    """Message bodies are signed: they are verified first and only then parsed and validated
+    (by :mod:`gateway.documents`, against the schemas of this same spec). connexion must not
+    parse them before the signature is checked."""
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        return receive, scope
+
+
+def build_services(settings: Settings) -> Services:
+    registry = Registry.load(settings.registry_dir, settings.key_pins_dir)
+    try:
+        keyring = Keyring.load(settings.keys_dir, settings.gateway_id)
+    except ConfigurationError as error:
+        raise ConfigurationError(
+            f"{error.detail} (generate development keys with `gateway keys init`)"
+        ) from error
+    database = Database(settings.database_url)
+    spec = load_spec(settings.spec_path)
+    json_schemas = JsonSchemas(spec)
+    reader = SeizureReportReader(
+        json_schemas,
+        XmlSchemas(settings.xsd_dir),
+        max_bytes=settings.max_body_bytes,
+        max_depth=settings.max_xml_depth,
+    )
+    inbound = Inbound(
+        gateway_id=settings.gateway_id,
+        registry=registry,
+        keyring=keyring,
+        reader=reader,
+        database=database,
+        clock_skew=timedelta(seconds=settings.clock_skew_seconds),
+    )
+    return Services(settings, registry, keyring, database, json_schemas, inbound, RefusalLog(database))
+
+
+def connexion_view(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec as connexion 3 accepts it.
+
+    The document is OpenAPI 3.1 and is validated as such here; connexion 3.3 has no 3.1 loader
+    (spec-first/connexion#1396), so it is handed the same document labelled 3.0.3. The spec keeps
+    to the subset both versions read alike (no type arrays, no numeric exclusive bounds, no
+    siblings beside ``$ref``); tests/unit/test_spec.py holds it there.
+    """
+    validate_openapi(spec)
+    view = copy.deepcopy(spec)
+    view["openapi"] = "3.0.3"
+    return view
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> connexion.FlaskApp:
+    """A connexion FlaskApp serving the spec, with problem handling and the request edge."""
+    settings = settings or load_settings()
+    services = services or build_services(settings)
+    app = connexion.FlaskApp(__name__)
+    app.app.extensions[EXTENSION_KEY] = services
+    app.add_api(
+        connexion_view(load_spec(settings.spec_path)),
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        validator_map={
+            "body": MediaTypeDict(
+                {"*/*json": SignedBodyPassThrough, "*/*xml": SignedBodyPassThrough}
+            )
+        },
+        swagger_ui_options=connexion.options.SwaggerUIOptions(
+            swagger_ui=settings.swagger_ui, swagger_ui_path="/ui"
+        ),
+    )
+    responder = ProblemResponder(services)
+    for error_class, handler in responder.handlers():
+        app.add_error_handler(error_class, handler)
+    app.add_middleware(RequestEdge, position=MiddlewarePosition.BEFORE_SWAGGER, services=services)
+    return app
+
+
+def asgi_app_from_environment() -> connexion.FlaskApp:
+    """uvicorn factory for ``gateway serve``: settings from the environment (and GATEWAY_CONFIG)."""
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,233 @@
+"""The ``gateway`` command: serve, migrate, keys, partners, send.
+
+Every sub-command reads the same settings as the server (defaults → ``--config``/GATEWAY_CONFIG →
+``GATEWAY_*``), so what the CLI does is what the gateway will see.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway.errors import GatewayError
+from gateway.settings import Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@click.group()
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None) -> None:
+    """Customs intelligence exchange gateway."""
+    try:
+        ctx.obj = load_settings(config)
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from gateway.store import migrate as migrations
+
+    settings = _settings(ctx)
+    if settings.is_sqlite:
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.database_url)
+    click.echo("database is at the newest migration")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default from settings).")
+@click.option("--port", type=int, help="Port (default from settings).")
+@click.option("--workers", type=int, help="Worker processes (default from settings).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the gateway with uvicorn."""
+    import os
+
+    import uvicorn
+
+    from gateway.app import build_services
+
+    settings = _settings(ctx)
+    try:
+        build_services(settings)  # fail here, clearly, rather than in every worker
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    host = host or settings.host
+    port = port or settings.port
+    base = f"http://{host}:{port}"
+    click.echo(f"gateway {settings.gateway_id} on {base}")
+    click.echo(f"  API        {base}/v1/seizure-reports")
+    click.echo(f"  Swagger UI {base}/ui/")
+    click.echo(f"  JWKS       {base}/.well-known/jwks.json")
+    click.echo(
+        "  try        .venv/bin/gateway send seizure-report specs/samples/seizure-report.json "
+        f"--as KR --to {base}"
+    )
+    if ctx.parent and ctx.parent.params.get("config"):
+        os.environ["GATEWAY_CONFIG"] = str(ctx.parent.params["config"])
+    uvicorn.run(
+        "gateway.app:asgi_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@main.group()
+def keys() -> None:
+    """This installation's signing keys."""
+
+
+@keys.command("init")
+@click.option("--id", "admin_id", help="Administration to generate a key for (default: this gateway).")
+@click.option("--curve", type=click.Choice(["Ed25519", "P-256"]), default="Ed25519", show_default=True)
+@click.option("--pin/--no-pin", default=True, show_default=True,
+              help="Also pin the public key in the key pins directory (development partners).")
+@click.pass_context
+def keys_init(ctx: click.Context, admin_id: str | None, curve: str, pin: bool) -> None:
+    """Generate a development key if there is none (never overwrites)."""
+    from gateway.registry import add_pinned_key
+    from gateway.trust.keys import generate_jwk, read_jwk_file, write_private_jwk
+
+    settings = _settings(ctx)
+    admin_id = admin_id or settings.gateway_id
+    path = settings.keys_dir / f"{admin_id}.private.jwk"
+    if path.exists():
+        jwk = read_jwk_file(path)
+        click.echo(f"{admin_id}: key {jwk.get('kid')} already in {path}")
+    else:
+        jwk = generate_jwk(curve)
+        write_private_jwk(path, jwk)
+        click.echo(f"{admin_id}: new {curve} key {jwk['kid']} in {path} (mode 0600)")
+    if pin:
+        add_pinned_key(settings.key_pins_dir, admin_id, jwk)
+
+
+@keys.command("jwks")
+@click.pass_context
+def keys_jwks(ctx: click.Context) -> None:
+    """Print this gateway's public JWKS."""
+    from gateway.trust.keys import Keyring
+
+    settings = _settings(ctx)
+    click.echo(json.dumps(Keyring.load(settings.keys_dir, settings.gateway_id).jwks(), indent=2))
+
+
+@main.group()
+def partners() -> None:
+    """The partner registry."""
+
+
+@partners.command("check")
+@click.pass_context
+def partners_check(ctx: click.Context) -> None:
+    """Check every partner file against its schema."""
+    from gateway.registry import Registry
+
+    settings = _settings(ctx)
+    try:
+        registry = Registry.load(settings.registry_dir, settings.key_pins_dir)
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(f"{len(registry.partners)} administrations, all valid")
+
+
+@partners.command("add-key")
+@click.argument("partner_id")
+@click.argument("jwk_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--not-after", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="Retire the key after this UTC time (rotation: pin the new key first).")
+@click.pass_context
+def partners_add_key(
+    ctx: click.Context, partner_id: str, jwk_file: Path, not_after: datetime | None
+) -> None:
+    """Pin (or re-pin with a retirement date) a partner's public key from a JWK or JWKS file."""
+    from gateway.registry import Registry, add_pinned_key
+    from gateway.trust.keys import read_jwk_file
+
+    settings = _settings(ctx)
+    try:
+        Registry.load(settings.registry_dir, settings.key_pins_dir).get(partner_id)
+        data: dict[str, Any] = read_jwk_file(jwk_file)
+        jwks = data["keys"] if "keys" in data else [data]
+        for jwk in jwks:
+            if not_after is not None:
+                jwk = {**jwk, "exp": int(not_after.replace(tzinfo=UTC).timestamp())}
+            key = add_pinned_key(settings.key_pins_dir, partner_id, jwk)
+            click.echo(f"{partner_id}: pinned {key.kid}" + (f" until {not_after}" if not_after else ""))
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+
+
+@main.command()
+@click.argument("message_type", type=click.Choice(["seizure-report"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "caller", required=True, help="Sending administration (its key must be in the keys dir).")
+@click.option("--to", "url", required=True, help="Base URL of the receiving gateway.")
+@click.option("--receiver", default="JP", show_default=True, help="Receiving administration id.")
+@click.option("--message-id", help="Message id (default: a new UUID).")
+@click.pass_context
+def send(
+    ctx: click.Context,
+    message_type: str,
+    file: Path,
+    caller: str,
+    url: str,
+    receiver: str,
+    message_id: str | None,
+) -> None:
+    """Sign and send a message as a partner would; print and verify the receipt."""
+    import httpx
+
+    from gateway.client.partner import PartnerClient, check_receipt
+    from gateway.registry import pinned_keys
+    from gateway.trust.keys import SigningKey, read_jwk_file
+
+    settings = _settings(ctx)
+    body = file.read_bytes()
+    content_type = "application/xml" if file.suffix.lower() == ".xml" else "application/json"
+    message_id = message_id or str(uuid.uuid4())
+    try:
+        key = SigningKey.from_jwk(read_jwk_file(settings.keys_dir / f"{caller}.private.jwk"))
+        receiver_keys = pinned_keys(settings.key_pins_dir, receiver)
+        if not receiver_keys:
+            raise click.ClickException(
+                f"no key of {receiver} is pinned in {settings.key_pins_dir}; a receipt could not be verified"
+            )
+        client = PartnerClient(
+            base_url=url, caller=caller, receiver=receiver, key=key, receiver_keys=receiver_keys
+        )
+        answer = client.send(
+            "/v1/seizure-reports", body, content_type=content_type,
+            message_type=message_type, message_id=message_id,
+        )
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    except httpx.HTTPError as error:
+        raise click.ClickException(f"cannot reach {url}: {error}") from error
+    click.echo(f"HTTP {answer.status}")
+    click.echo(json.dumps(answer.json(), indent=2))
+    if answer.status not in (200, 202):
+        sys.exit(1)
+    try:
+        check_receipt(answer, body, message_id)
+    except GatewayError as error:
+        raise click.ClickException(f"receipt NOT verified: {error.detail}") from error
+    assert answer.signature is not None
+    click.echo(f"receipt signature verified: {receiver} key {answer.signature.kid}")

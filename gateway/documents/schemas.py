@@ -1,0 +1,82 @@
+"""Document schemas, compiled once: JSON schemas taken from the OpenAPI spec, XSDs from specs/xsd.
+
+The OpenAPI document is the single source of truth for JSON bodies: a component schema is
+validated (Draft 2020-12, as OpenAPI 3.1 prescribes, formats checked) with its ``$ref``\\ s resolved
+inside the same document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from lxml import etree
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from gateway.errors import ConfigurationError, DocumentError
+
+SPEC_URI = "urn:customs-gateway:openapi"
+
+
+def load_spec(spec_path: Path) -> dict[str, Any]:
+    try:
+        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigurationError(f"cannot read the OpenAPI spec {spec_path}: {error}") from error
+    if not isinstance(spec, dict):
+        raise ConfigurationError(f"{spec_path} is not an OpenAPI document")
+    return spec
+
+
+class JsonSchemas:
+    """Validators for the spec's component schemas, built on first use and kept."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        resource = Resource.from_contents(dict(spec), default_specification=DRAFT202012)
+        self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+
+    def validator(self, component: str) -> jsonschema.Draft202012Validator:
+        if component not in self._validators:
+            schema = {"$ref": f"{SPEC_URI}#/components/schemas/{component}"}
+            self._validators[component] = jsonschema.Draft202012Validator(
+                schema,
+                registry=self._registry,
+                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+            )
+        return self._validators[component]
+
+    def check(self, component: str, document: Any) -> None:
+        """Raise DocumentError naming the first problem (with its JSON path)."""
+        error = jsonschema.exceptions.best_match(self.validator(component).iter_errors(document))
+        if error is not None:
+            where = "/" + "/".join(map(str, error.absolute_path))
+            raise DocumentError(f"{where}: {error.message}")
+
+
+class XmlSchemas:
+    """lxml XSD validators for specs/xsd/*.xsd, loaded with a parser that cannot fetch anything."""
+
+    def __init__(self, xsd_dir: Path) -> None:
+        self._dir = xsd_dir
+        self._schemas: dict[str, etree.XMLSchema] = {}
+
+    def schema(self, name: str) -> etree.XMLSchema:
+        if name not in self._schemas:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True)
+            try:
+                tree = etree.parse(str(self._dir / f"{name}.xsd"), parser)
+                self._schemas[name] = etree.XMLSchema(tree)
+            except (OSError, etree.XMLSyntaxError, etree.XMLSchemaParseError) as error:
+                raise ConfigurationError(f"cannot load XSD {name}: {error}") from error
+        return self._schemas[name]
+
+    def check(self, name: str, root: etree._Element) -> None:
+        schema = self.schema(name)
+        if not schema.validate(root):
+            first = schema.error_log[0]
+            raise DocumentError(f"line {first.line}: {first.message}")

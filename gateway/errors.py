@@ -1,0 +1,172 @@
+"""The gateway's exception hierarchy.
+
+Every refusal the gateway can make is one class here, named after what went wrong. Each class has
+a stable ``kind``: the last segment of its RFC 9457 problem type URI
+(``https://customs.go.jp/gateway/problems/<kind>``). The mapping to HTTP status codes lives only in
+:mod:`gateway.api.problems`; the core never speaks HTTP.
+
+``detail`` is shown to the caller: it must help them fix the request and must never reveal another
+partner's data.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Root of every error the gateway raises on purpose."""
+
+    kind = "gateway-error"
+    title = "Gateway error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        #: The refused message's id, set by the workflow once it is known (for the audit record).
+        self.message_id: str | None = None
+
+
+class ConfigurationError(GatewayError):
+    """Settings, registry, keys or policy files are invalid; the gateway must not start."""
+
+    kind = "configuration-invalid"
+    title = "Configuration invalid"
+
+
+# --- authentication of the call (PROTOCOL §3) -------------------------------------------------
+
+
+class AuthenticationError(GatewayError):
+    """The bearer assertion is missing or does not authenticate the caller."""
+
+    kind = "unauthenticated"
+    title = "Authentication failed"
+
+
+class TokenMissingError(AuthenticationError):
+    kind = "token-missing"
+    title = "No bearer assertion"
+
+
+class TokenInvalidError(AuthenticationError):
+    kind = "token-invalid"
+    title = "Bearer assertion invalid"
+
+
+class TokenExpiredError(AuthenticationError):
+    kind = "token-expired"
+    title = "Bearer assertion expired"
+
+
+class AudienceMismatchError(AuthenticationError):
+    kind = "audience-mismatch"
+    title = "Assertion not addressed to this gateway"
+
+
+class ReplayError(AuthenticationError):
+    kind = "replay"
+    title = "Assertion already used"
+
+
+class UnknownPartnerError(AuthenticationError):
+    kind = "unknown-partner"
+    title = "Unknown partner"
+
+
+class UnknownKeyError(AuthenticationError):
+    kind = "unknown-key"
+    title = "No pinned key matches"
+
+
+class AlgorithmNotAllowedError(AuthenticationError):
+    kind = "algorithm-not-allowed"
+    title = "Signature algorithm not allowed"
+
+
+# --- message signatures (PROTOCOL §4) ---------------------------------------------------------
+
+
+class SignatureError(GatewayError):
+    """A detached JWS is missing, malformed or does not verify."""
+
+    kind = "signature-invalid"
+    title = "Message signature invalid"
+
+
+class SignatureMissingError(SignatureError):
+    kind = "signature-missing"
+    title = "Message signature missing"
+
+
+class HeaderMismatchError(SignatureError):
+    """The JWS header does not match the call (sender, recipient, type, media type)."""
+
+    kind = "header-mismatch"
+    title = "Signed header does not match the call"
+
+
+# --- documents (PROTOCOL §7) ------------------------------------------------------------------
+
+
+class DocumentError(GatewayError):
+    kind = "schema-invalid"
+    title = "Document does not follow its schema"
+
+
+class MalformedBodyError(DocumentError):
+    """The body is not well-formed JSON/XML or not valid UTF-8."""
+
+    kind = "malformed-body"
+    title = "Body is not well-formed"
+
+
+class ForbiddenXmlConstructError(DocumentError):
+    """A DTD, an entity or an external reference: never processed, always refused."""
+
+    kind = "xml-forbidden-construct"
+    title = "XML construct not allowed"
+
+
+class PayloadTooLargeError(DocumentError):
+    kind = "payload-too-large"
+    title = "Body over the size limit"
+
+
+class UnsupportedMediaTypeError(DocumentError):
+    kind = "unsupported-media-type"
+    title = "Media type not accepted"
+
+
+# --- policy (PROTOCOL §6) ---------------------------------------------------------------------
+
+
+class PolicyDeniedError(GatewayError):
+    """No rule allows this exchange. ``rule`` names the rule that decided."""
+
+    kind = "policy-denied"
+    title = "Exchange not allowed"
+
+    def __init__(self, detail: str, rule: str) -> None:
+        super().__init__(detail)
+        self.rule = rule
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+class ConflictError(GatewayError):
+    """The message id is known with a different body digest."""
+
+    kind = "conflict"
+    title = "Message id already used"
+
+
+class NotFoundError(GatewayError):
+    """Absent, or present but not visible to the caller: the two are indistinguishable."""
+
+    kind = "not-found"
+    title = "Not found"
+
+
+class StoreUnavailableError(GatewayError):
+    kind = "store-unavailable"
+    title = "Storage unavailable"

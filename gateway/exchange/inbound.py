@@ -1,0 +1,254 @@
+"""The inbound path: the one place that orders the steps of receiving a partner's message.
+
+1. The caller is already authenticated (its assertion verified by the API edge).
+2. The detached JWS verifies over the exact body against the caller's pinned keys, and its header
+   matches the call: ``iss`` = caller, ``aud`` = this gateway, the expected ``msgtype``, ``cty`` =
+   the body's media type.
+3. The body parses (hardened) and follows its schema; the document names the caller as reporter.
+4. A framework with the caller is in force today.
+5. In one transaction: idempotency (same id + same digest → the stored receipt; other digest →
+   conflict), the assertion's ``jti`` consumed, the audit leaf appended, the exact bytes, signature
+   and parsed fields stored with the signed receipt. Nothing is written before every check passed.
+
+Any failure raises a GatewayError with ``message_id`` set when it is known; the caller (the API
+edge) records the refusal in the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.audit import log as audit_log
+from gateway.documents.seizure_report import SeizureReportReader, media_kind
+from gateway.errors import (
+    ConflictError,
+    GatewayError,
+    HeaderMismatchError,
+    NotFoundError,
+    SignatureMissingError,
+)
+from gateway.exchange import replay
+from gateway.exchange.receipts import SignedReceipt, make_receipt
+from gateway.policy.frameworks import require_framework_in_force
+from gateway.registry import Registry
+from gateway.store.db import Database
+from gateway.store.models import Message
+from gateway.trust.assertions import VerifiedAssertion
+from gateway.trust.jws import MessageHeader, verify_detached
+from gateway.trust.keys import Keyring
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    assertion: VerifiedAssertion
+    body: bytes
+    content_type: str
+    signature: str | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The outcome of a receipt: ``first_time`` is False for an idempotent resend."""
+
+    message_id: str
+    first_time: bool
+    receipt: SignedReceipt
+
+
+class Inbound:
+    def __init__(
+        self,
+        *,
+        gateway_id: str,
+        registry: Registry,
+        keyring: Keyring,
+        reader: SeizureReportReader,
+        database: Database,
+        clock_skew: timedelta,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._id = gateway_id
+        self._registry = registry
+        self._keyring = keyring
+        self._reader = reader
+        self._db = database
+        self._skew = clock_skew
+        self._clock = clock
+
+    def receive_seizure_report(self, incoming: IncomingMessage) -> Accepted:
+        return self._receive(incoming, "seizure-report")
+
+    def _receive(self, incoming: IncomingMessage, message_type: str) -> Accepted:
+        now = self._clock()
+        caller = incoming.assertion.caller
+        header = self._verify_signature(incoming, message_type, now)
+        try:
+            report = self._reader.read(incoming.body, incoming.content_type)
+            if report.reporting_administration != caller:
+                raise HeaderMismatchError(
+                    f"the report names {report.reporting_administration} as reporting "
+                    f"administration, but the caller is {caller}"
+                )
+            require_framework_in_force(self._registry.get(caller), now.date())
+            return self._store(incoming, header, report.to_dict(), now)
+        except GatewayError as error:
+            error.message_id = header.msgid
+            raise
+
+    def _verify_signature(
+        self, incoming: IncomingMessage, message_type: str, now: datetime
+    ) -> MessageHeader:
+        caller = incoming.assertion.caller
+        if not incoming.signature:
+            raise SignatureMissingError("the X-JWS-Signature header is required on every message")
+        header = verify_detached(
+            incoming.signature,
+            incoming.body,
+            self._registry.keys_of(caller),
+            now=now,
+            clock_skew=self._skew,
+        )
+        mismatches = [
+            f"{name} is {seen!r}, expected {wanted!r}"
+            for name, seen, wanted in (
+                ("iss", header.iss, caller),
+                ("aud", header.aud, self._id),
+                ("msgtype", header.msgtype, message_type),
+            )
+            if seen != wanted
+        ]
+        if media_kind(header.cty) != media_kind(incoming.content_type):
+            mismatches.append(f"cty is {header.cty!r}, the body is {incoming.content_type!r}")
+        if mismatches:
+            error = HeaderMismatchError("the signed header does not match the call: " + "; ".join(mismatches))
+            error.message_id = header.msgid
+            raise error
+        return header
+
+    def _store(
+        self, incoming: IncomingMessage, header: MessageHeader, document: dict[str, object], now: datetime
+    ) -> Accepted:
+        digest = hashlib.sha256(incoming.body).hexdigest()
+        caller = incoming.assertion.caller
+        try:
+            with self._db.transaction() as session:
+                existing = session.execute(
+                    select(Message).where(Message.message_id == header.msgid)
+                ).scalar_one_or_none()
+                if existing is not None:
+                    return self._resent(existing, caller, digest, incoming, session, now)
+                replay.consume(session, incoming.assertion, now=now, skew=self._skew)
+                leaf = audit_log.append(
+                    session,
+                    audit_log.Event(
+                        tag=f"partner:{header.msgtype}:received",
+                        occurred_at=now,
+                        actor=caller,
+                        partner=caller,
+                        message_id=header.msgid,
+                        body_sha256=digest,
+                        detail={"content_type": incoming.content_type, "kid": header.kid},
+                    ),
+                )
+                receipt = make_receipt(
+                    message_id=header.msgid,
+                    received_at=now,
+                    body_sha256=digest,
+                    log_index=leaf.log_index,
+                    leaf_hash=leaf.leaf_hash,
+                    key=self._keyring.active,
+                    issuer=self._id,
+                    audience=caller,
+                )
+                session.add(
+                    Message(
+                        message_id=header.msgid,
+                        direction="in",
+                        sender=caller,
+                        recipient=self._id,
+                        message_type=header.msgtype,
+                        content_type=incoming.content_type,
+                        body=incoming.body,
+                        body_sha256=digest,
+                        signature=incoming.signature or "",
+                        signature_kid=header.kid,
+                        signed_at=header.iat,
+                        received_at=now,
+                        document=document,
+                        receipt=receipt.body,
+                        receipt_signature=receipt.signature,
+                        log_index=leaf.log_index,
+                    )
+                )
+            return Accepted(header.msgid, True, receipt)
+        except IntegrityError:
+            # The same message id was stored by another worker a moment ago: answer as a resend.
+            with self._db.transaction() as session:
+                existing = session.execute(
+                    select(Message).where(Message.message_id == header.msgid)
+                ).scalar_one()
+                return self._resent(existing, caller, digest, incoming, session, now)
+
+    def _resent(
+        self,
+        existing: Message,
+        caller: str,
+        digest: str,
+        incoming: IncomingMessage,
+        session: Session,
+        now: datetime,
+    ) -> Accepted:
+        if existing.sender != caller or existing.body_sha256 != digest:
+            raise ConflictError(
+                "this message id was already used for a different message; "
+                "a new message needs a new id"
+            )
+        replay.consume(session, incoming.assertion, now=now, skew=self._skew)
+        return Accepted(existing.message_id, False, SignedReceipt(existing.receipt, existing.receipt_signature))
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    message_id: str
+    content_type: str
+    body: bytes
+    signature: str
+    message_type: str
+
+
+def read_own_message(
+    database: Database,
+    assertion: VerifiedAssertion,
+    message_id: str,
+    *,
+    now: datetime,
+    skew: timedelta,
+) -> StoredMessage:
+    """A message the caller sent, as received; NotFoundError for any other (PROTOCOL §6)."""
+    with database.transaction() as session:
+        replay.consume(session, assertion, now=now, skew=skew)
+        found = session.execute(
+            select(Message).where(
+                Message.message_id == message_id,
+                Message.sender == assertion.caller,
+                Message.direction == "in",
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFoundError(f"no message {message_id} sent by {assertion.caller}")
+        return StoredMessage(
+            found.message_id, found.content_type, found.body, found.signature, found.message_type
+        )

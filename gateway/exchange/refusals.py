@@ -1,0 +1,52 @@
+"""Recording refusals: the only trace a refused message leaves (PROTOCOL §4)."""
+
+from __future__ import annotations
+
+from gateway.audit import log as audit_log
+from gateway.exchange.inbound import Clock, utc_now
+from gateway.store.db import Database
+
+
+class RefusalLog:
+    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
+        self._db = database
+        self._clock = clock
+
+    def record(
+        self,
+        *,
+        subject: str,
+        kind: str,
+        status: int,
+        detail: str,
+        caller: str | None,
+        message_id: str | None,
+        body_sha256: str | None,
+        method: str,
+        path: str,
+        instance: str,
+        rule: str | None = None,
+    ) -> int:
+        """Append ``partner:<subject>:refused`` in a transaction of its own; returns its index."""
+        with self._db.transaction() as session:
+            leaf = audit_log.append(
+                session,
+                audit_log.Event(
+                    tag=f"partner:{subject}:refused",
+                    occurred_at=self._clock(),
+                    actor=caller or "unauthenticated",
+                    partner=caller,
+                    message_id=message_id,
+                    body_sha256=body_sha256,
+                    detail={
+                        "problem": kind,
+                        "status": status,
+                        "detail": detail,
+                        "method": method,
+                        "path": path,
+                        "instance": instance,
+                        **({"rule": rule} if rule else {}),
+                    },
+                ),
+            )
+        return leaf.log_index

@@ -1,0 +1,150 @@
+"""The partner registry: who the gateway talks to, under which frameworks, with which keys.
+
+Loaded once at start from ``partners/*.yaml`` (committed, schema-checked against
+``partners/schema.json``) plus the machine-local key pins ``<key_pins_dir>/<ID>.jwks.json``.
+A file that does not check stops the start: the gateway never runs with part of a registry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigurationError, UnknownPartnerError
+from gateway.trust.keys import PinnedKey, public_part, read_jwk_file
+from gateway.yamlconfig import load_checked
+
+FRAMEWORK_TYPES = ("CMAA", "EPA", "CPTPP", "AA", "OTHER")
+
+
+def _month_start(text: str) -> date:
+    """``YYYY-MM`` → its first day (entry into force within a month is dated from the 1st)."""
+    parts = [int(p) for p in text.split("-")]
+    return date(parts[0], parts[1], parts[2] if len(parts) == 3 else 1)
+
+
+@dataclass(frozen=True)
+class Framework:
+    """One legal basis for exchange with a partner (a row of agreements.csv)."""
+
+    type: str
+    in_force: date
+    ends: date | None = None
+    revised: str | None = None
+    fy2012_enhanced: bool = False
+    note: str = ""
+
+    def in_force_on(self, day: date) -> bool:
+        return self.in_force <= day and (self.ends is None or day <= self.ends)
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: str
+    name: str
+    kind: str
+    rilo_ap_member: bool
+    endpoint: str | None
+    frameworks: tuple[Framework, ...]
+    keys: tuple[PinnedKey, ...] = field(default_factory=tuple)
+
+    def frameworks_in_force(self, day: date) -> tuple[Framework, ...]:
+        return tuple(f for f in self.frameworks if f.in_force_on(day))
+
+
+@dataclass(frozen=True)
+class Registry:
+    partners: Mapping[str, Partner]
+
+    def get(self, partner_id: str) -> Partner:
+        """The partner, or UnknownPartnerError (also for this gateway's own id)."""
+        partner = self.partners.get(partner_id)
+        if partner is None or partner.kind == "self":
+            raise UnknownPartnerError(f"{partner_id!r} is not a partner of this gateway")
+        return partner
+
+    def keys_of(self, partner_id: str) -> tuple[PinnedKey, ...]:
+        return self.get(partner_id).keys
+
+    def __iter__(self) -> Iterable[Partner]:  # type: ignore[override]
+        return iter(self.partners.values())
+
+    @classmethod
+    def load(cls, registry_dir: Path, key_pins_dir: Path | None = None) -> Registry:
+        schema = json.loads((registry_dir / "schema.json").read_text(encoding="utf-8"))
+        partners: dict[str, Partner] = {}
+        for path in sorted(registry_dir.glob("*.yaml")):
+            data = load_checked(path, schema)
+            if data["id"] != path.stem:
+                raise ConfigurationError(f"{path}: id {data['id']!r} differs from the file name")
+            pins = _pinned_keys(key_pins_dir, data["id"]) if key_pins_dir else []
+            partners[data["id"]] = _partner(path, data, pins)
+        if not partners:
+            raise ConfigurationError(f"{registry_dir}: no partner files")
+        return cls(partners)
+
+
+def _pinned_keys(key_pins_dir: Path, partner_id: str) -> list[dict[str, Any]]:
+    path = key_pins_dir / f"{partner_id}.jwks.json"
+    if not path.exists():
+        return []
+    data = read_jwk_file(path)
+    keys = data.get("keys")
+    if not isinstance(keys, list):
+        raise ConfigurationError(f"{path}: a JWKS has a 'keys' list")
+    return keys
+
+
+def _partner(path: Path, data: Mapping[str, Any], pins: list[dict[str, Any]]) -> Partner:
+    try:
+        frameworks = tuple(
+            Framework(
+                type=f["type"],
+                in_force=_month_start(f["in_force"]),
+                ends=_month_start(f["ends"]) if f.get("ends") else None,
+                revised=f.get("revised"),
+                fy2012_enhanced=f["fy2012_enhanced"],
+                note=f.get("note", ""),
+            )
+            for f in data["frameworks"]
+        )
+    except ValueError as error:
+        raise ConfigurationError(f"{path}: a framework date is not a date: {error}") from error
+    keys: dict[str, PinnedKey] = {}
+    for jwk in [*data["keys"], *pins]:
+        try:
+            key = PinnedKey.from_jwk(jwk)
+        except ConfigurationError as error:
+            raise ConfigurationError(f"{path} ({data['id']}): {error.detail}") from error
+        keys[key.kid] = key
+    return Partner(
+        id=data["id"],
+        name=data["name"],
+        kind=data["kind"],
+        rilo_ap_member=data["rilo_ap_member"],
+        endpoint=data.get("endpoint"),
+        frameworks=frameworks,
+        keys=tuple(keys.values()),
+    )
+
+
+def pinned_keys(key_pins_dir: Path, partner_id: str) -> tuple[PinnedKey, ...]:
+    """The keys pinned on this installation for ``partner_id`` (also for this gateway's own id,
+    which the registry itself does not serve)."""
+    return tuple(PinnedKey.from_jwk(jwk) for jwk in _pinned_keys(key_pins_dir, partner_id))
+
+
+def add_pinned_key(key_pins_dir: Path, partner_id: str, jwk: Mapping[str, Any]) -> PinnedKey:
+    """Pin a partner's public key on this installation (rotation: pin the new one, then retire
+    the old one by pinning it again with ``exp``). Returns the pinned key."""
+    key = PinnedKey.from_jwk(public_part(jwk))
+    path = key_pins_dir / f"{partner_id}.jwks.json"
+    existing = _pinned_keys(key_pins_dir, partner_id) if path.exists() else []
+    kept = [k for k in existing if PinnedKey.from_jwk(k).kid != key.kid]
+    key_pins_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"keys": [*kept, dict(key.public_jwk)]}, indent=2), encoding="utf-8")
+    return key

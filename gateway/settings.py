@@ -1,0 +1,140 @@
+"""Gateway settings: defaults, then an optional TOML file, then ``GATEWAY_*`` environment variables.
+
+The settings object is a frozen dataclass passed to :func:`gateway.app.create_app`; nothing in the
+gateway reads the environment elsewhere. Every field can be set in the TOML file under its own name
+or in the environment as ``GATEWAY_<NAME>`` (upper case). Unknown keys in the file are an error, so
+a typo cannot silently leave a default in force.
+
+Example::
+
+    settings = load_settings(toml_path="gateway.toml", environ=os.environ)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway needs to run; see README "Configuration" for each field."""
+
+    #: The administration this gateway speaks for (ISO 3166-1 alpha-2, ``EU`` or ``RILO-AP``).
+    gateway_id: str = "JP"
+    #: SQLAlchemy URL. SQLite by default; PostgreSQL in production.
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gateway.sqlite3'}"
+    #: Directory with one YAML file per administration (committed configuration).
+    registry_dir: Path = PROJECT_ROOT / "partners"
+    #: Machine-local trust store: ``<ID>.jwks.json`` files with keys pinned on this installation,
+    #: added to those in the registry files (``gateway partners add-key`` writes here).
+    key_pins_dir: Path = PROJECT_ROOT / "var" / "pins"
+    #: Directory with this gateway's private signing keys (``<ID>.private.jwk``, mode 0600).
+    keys_dir: Path = PROJECT_ROOT / "var" / "keys"
+    #: The OpenAPI document (single source of truth for routes, bodies and problems).
+    spec_path: Path = PROJECT_ROOT / "specs" / "openapi.yaml"
+    #: Directory of XML schemas.
+    xsd_dir: Path = PROJECT_ROOT / "specs" / "xsd"
+    #: Base URL partners use to reach this gateway; ``htu`` claims are checked against it.
+    #: Empty: the URL of the incoming request is used (fine on loopback, not behind a proxy).
+    public_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: uvicorn worker processes for ``gateway serve``.
+    workers: int = 1
+    #: Largest request body accepted, checked before anything is parsed.
+    max_body_bytes: int = 1_048_576
+    #: Deepest XML element nesting accepted.
+    max_xml_depth: int = 64
+    #: Clock skew tolerated on assertions and signatures (PROTOCOL §3).
+    clock_skew_seconds: int = 60
+    #: Longest assertion lifetime accepted, ``exp - iat`` (PROTOCOL §3).
+    max_assertion_lifetime_seconds: int = 300
+    #: Validate every response against the spec (on in tests; costs time in production).
+    validate_responses: bool = False
+    #: Serve the Swagger UI at /v1/ui/.
+    swagger_ui: bool = True
+    log_level: str = "INFO"
+    #: Marks this installation as production: ``check-config`` refuses development keys then.
+    production: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _coerce(name: str, annotation: str, raw: Any) -> Any:
+    """Turn a TOML or environment value into the field's type, or raise ConfigurationError."""
+    try:
+        if annotation == "int":
+            return int(raw)
+        if annotation == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if annotation == "Path":
+            return Path(str(raw)).expanduser()
+        return str(raw)
+    except ValueError as error:
+        raise ConfigurationError(f"setting {name!r}: cannot read {raw!r} as {annotation}") from error
+
+
+def load_settings(
+    toml_path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build settings from defaults, an optional TOML file, the environment, then ``overrides``.
+
+    The TOML file may also be named by ``GATEWAY_CONFIG``. Raises ConfigurationError on an
+    unknown key or a value of the wrong type.
+    """
+    environ = os.environ if environ is None else environ
+    known = {f.name: str(f.type) for f in fields(Settings) if f.name != "extra"}
+    values: dict[str, Any] = {}
+
+    path = toml_path or environ.get("GATEWAY_CONFIG")
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ConfigurationError(f"cannot read settings file {path}: {error}") from error
+        for key, raw in data.items():
+            if key not in known:
+                raise ConfigurationError(f"{path}: unknown setting {key!r}")
+            values[key] = _coerce(key, known[key], raw)
+
+    for name, annotation in known.items():
+        env_key = f"GATEWAY_{name.upper()}"
+        if env_key in environ:
+            values[name] = _coerce(name, annotation, environ[env_key])
+
+    for key, raw in overrides.items():
+        if key not in known:
+            raise ConfigurationError(f"unknown setting {key!r}")
+        values[key] = raw if not isinstance(raw, str) else _coerce(key, known[key], raw)
+
+    settings = Settings(**values)
+    if not settings.gateway_id or settings.gateway_id != settings.gateway_id.upper():
+        raise ConfigurationError("gateway_id must be an upper-case administration id, e.g. JP")
+    return settings
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    """A copy of ``settings`` with ``changes`` applied (for tests and sub-commands)."""
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,84 @@
+"""Engine and transactions.
+
+``Database.transaction()`` is the one way to write: everything inside commits together or not at
+all. SQLite runs in WAL mode with ``synchronous=FULL`` (an acknowledged message survives a power
+cut) and takes its write lock at BEGIN, so concurrent writers queue instead of failing on lock
+upgrade. A database that cannot be reached becomes :class:`StoreUnavailableError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.errors import StoreUnavailableError
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs that name no driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" below issue BEGIN itself (pysqlite would defer it).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+class Database:
+    def __init__(self, url: str, **options: Any) -> None:
+        self.engine = make_engine(url, **options)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any exception."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except (OperationalError, DBAPIError) as error:
+            if isinstance(error, OperationalError) or error.connection_invalidated:
+                raise StoreUnavailableError("the database is unavailable; retry later") from error
+            raise
+
+    def ping(self) -> None:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except (OperationalError, DBAPIError) as error:
+            raise StoreUnavailableError("the database is unavailable") from error
+
+    def dispose(self) -> None:
+        self.engine.dispose()

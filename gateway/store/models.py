@@ -1,0 +1,118 @@
+"""ORM models. Every change to them is an Alembic revision in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back time-zone aware (SQLite forgets zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+
+
+class Message(Base):
+    """A message exactly as verified: the bytes, the sender's signature, the parsed fields, and
+    the signed receipt that acknowledged it."""
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    sender: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(16))
+    message_type: Mapped[str] = mapped_column(String(40))
+    content_type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)
+    signature_kid: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    receipt: Mapped[bytes] = mapped_column(LargeBinary)
+    receipt_signature: Mapped[str] = mapped_column(Text)
+    log_index: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_message_sender_received_at", "sender", "received_at"),)
+
+
+class SeenAssertion(Base):
+    """A client assertion's ``jti``, kept until the assertion expires (the replay guard)."""
+
+    __tablename__ = "seen_assertion"
+
+    issuer: Mapped[str] = mapped_column(String(16), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditEvent(Base):
+    """One leaf of the audit log. ``entry`` is the exact byte string that was hashed."""
+
+    __tablename__ = "audit_event"
+
+    log_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tag: Mapped[str] = mapped_column(String(80), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    partner: Mapped[str | None] = mapped_column(String(16), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """The single row that serialises appends: size of the log and the hash chain's head."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+    chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -1,0 +1,162 @@
+"""Detached JWS with an unencoded payload (RFC 7515 + RFC 7797), as PROTOCOL §4 prescribes.
+
+The signature travels in ``X-JWS-Signature`` as ``<protected>..<signature>``; the signing input is
+``ASCII(BASE64URL(protected)) || "." || body`` over the exact body bytes. pyjwt produces and checks
+it (``is_payload_detached=True`` / ``detached_payload=``); this module adds the protocol's rules
+around it and turns every failure into one of the gateway's errors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from jwt.algorithms import OKPAlgorithm
+
+from gateway.errors import (
+    AlgorithmNotAllowedError,
+    SignatureError,
+    UnknownKeyError,
+)
+from gateway.trust.keys import ACCEPTED_ALGORITHMS, PinnedKey, SigningKey, select_key
+
+MESSAGE_TYP = "customs-message+jws"
+
+
+def _jws_engine() -> jwt.PyJWS:
+    """A PyJWS limited to the accepted algorithms, with RFC 9864's ``Ed25519`` name registered."""
+    engine = jwt.PyJWS(algorithms=sorted(ACCEPTED_ALGORITHMS - {"Ed25519"}))
+    engine.register_algorithm("Ed25519", OKPAlgorithm())
+    return engine
+
+
+_ENGINE = _jws_engine()
+
+
+@dataclass(frozen=True)
+class MessageHeader:
+    """The verified protected header of a message or response signature."""
+
+    alg: str
+    kid: str
+    cty: str
+    iat: datetime
+    msgid: str
+    iss: str
+    aud: str | None
+    msgtype: str
+    raw: Mapping[str, Any]
+
+
+def sign_detached(
+    body: bytes,
+    key: SigningKey,
+    *,
+    content_type: str,
+    message_id: str,
+    issuer: str,
+    audience: str | None,
+    message_type: str,
+    issued_at: datetime,
+) -> str:
+    """Sign ``body`` and return the detached compact JWS ``<protected>..<signature>``."""
+    headers: dict[str, Any] = {
+        "kid": key.kid,
+        "typ": MESSAGE_TYP,
+        "cty": content_type,
+        "iat": int(issued_at.timestamp()),
+        "msgid": message_id,
+        "iss": issuer,
+        "msgtype": message_type,
+    }
+    if audience is not None:
+        headers["aud"] = audience
+    return _ENGINE.encode(
+        body, key.private_key, algorithm=key.algorithm, headers=headers, is_payload_detached=True
+    )
+
+
+def _unverified_header(signature: str) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(signature)
+    except jwt.PyJWTError as error:
+        raise SignatureError(f"the JWS is malformed: {error}") from error
+    segments = signature.split(".")
+    if len(segments) != 3 or segments[1] != "":
+        raise SignatureError("the JWS must be detached: <protected>..<signature>")
+    return header
+
+
+def _check_header_form(header: Mapping[str, Any]) -> None:
+    # RFC 7797: the body is signed as is, never base64url-encoded, and b64 is critical.
+    if header.get("b64") is not False or header.get("crit") != ["b64"]:
+        raise SignatureError('the JWS header must carry "b64": false and "crit": ["b64"]')
+    if header.get("typ") != MESSAGE_TYP:
+        raise SignatureError(f'the JWS header "typ" must be "{MESSAGE_TYP}"')
+    for name in ("kid", "cty", "msgid", "iss", "msgtype"):
+        if not isinstance(header.get(name), str) or not header[name]:
+            raise SignatureError(f'the JWS header lacks "{name}"')
+    if "aud" in header and not isinstance(header["aud"], str):
+        raise SignatureError('the JWS header "aud" must be a string')
+    if not isinstance(header.get("iat"), int) or isinstance(header.get("iat"), bool):
+        raise SignatureError('the JWS header "iat" must be an integer (epoch seconds)')
+    try:
+        uuid.UUID(header["msgid"])
+    except ValueError as error:
+        raise SignatureError('the JWS header "msgid" must be a UUID') from error
+
+
+def verify_detached(
+    signature: str,
+    body: bytes,
+    candidates: Sequence[PinnedKey],
+    *,
+    now: datetime,
+    clock_skew: timedelta,
+) -> MessageHeader:
+    """Verify a detached JWS over ``body`` against the sender's pinned keys.
+
+    Steps: (1) the header parses and has the protocol's form; (2) its ``alg`` is accepted at all;
+    (3) ``kid`` names one of the pinned keys; (4) that key's type allows ``alg``; (5) the signature
+    verifies over the exact bytes; (6) the key was valid when the message was signed and the
+    signing time is not in the future.
+
+    Raises:
+        SignatureError: malformed, wrong form, or does not verify.
+        AlgorithmNotAllowedError: ``alg`` is not accepted, or not for that key.
+        UnknownKeyError: no pinned key has that ``kid``.
+    """
+    header = _unverified_header(signature)
+    alg = header.get("alg")
+    if alg not in ACCEPTED_ALGORITHMS:
+        raise AlgorithmNotAllowedError(f"alg {alg!r} is not accepted; use EdDSA or ES256")
+    _check_header_form(header)
+    key = select_key(candidates, header["kid"])
+    if key is None:
+        raise UnknownKeyError(f"no pinned key of the sender has kid {header['kid']!r}")
+    if alg not in key.algorithms:
+        raise AlgorithmNotAllowedError(f"alg {alg!r} does not match the pinned key's type")
+    try:
+        _ENGINE.decode_complete(signature, key.public_key, algorithms=[alg], detached_payload=body)
+    except jwt.PyJWTError as error:
+        raise SignatureError("the signature does not verify over the body as received") from error
+    signed_at = datetime.fromtimestamp(header["iat"], tz=UTC)
+    if signed_at > now + clock_skew:
+        raise SignatureError('the JWS header "iat" is in the future')
+    if not key.valid_at(signed_at):
+        raise UnknownKeyError(f"key {key.kid} was not valid at the signing time")
+    return MessageHeader(
+        alg=alg,
+        kid=key.kid,
+        cty=header["cty"],
+        iat=signed_at,
+        msgid=header["msgid"],
+        iss=header["iss"],
+        aud=header.get("aud"),
+        msgtype=header["msgtype"],
+        raw=header,
+    )

@@ -1,0 +1,198 @@
+"""Keys: pinned public keys of partners, this gateway's signing keys, JWKS and RFC 7638 kids.
+
+Rules from PROTOCOL §2:
+
+* Ed25519 is required, P-256 accepted. The key's type decides which ``alg`` values it may verify
+  (:data:`ALGORITHMS_BY_CURVE`); nothing else (no HS*, no ``none``) is ever accepted.
+* ``kid`` is the RFC 7638 thumbprint; it is a hint for choosing among pinned keys, never a way to
+  bring a key in.
+* A key may carry a validity window (``nbf``/``exp`` in its JWK, epoch seconds). A retired key still
+  verifies what was signed while it was valid.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from gateway.errors import ConfigurationError
+
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+
+#: Which JWS ``alg`` values a key of each curve may verify. ``Ed25519`` is RFC 9864's fully
+#: specified name for what RFC 8037 calls ``EdDSA`` with an Ed25519 key.
+ALGORITHMS_BY_CURVE: Mapping[str, frozenset[str]] = {
+    "Ed25519": frozenset({"EdDSA", "Ed25519"}),
+    "P-256": frozenset({"ES256"}),
+}
+#: What this gateway emits for each curve.
+SIGNING_ALGORITHM_BY_CURVE: Mapping[str, str] = {"Ed25519": "EdDSA", "P-256": "ES256"}
+ACCEPTED_ALGORITHMS: frozenset[str] = frozenset().union(*ALGORITHMS_BY_CURVE.values())
+
+# RFC 7638 §3.2: the required members of each key type, in lexicographic order.
+_THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y")}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
+    """RFC 7638 JWK thumbprint (SHA-256, base64url without padding)."""
+    try:
+        members = _THUMBPRINT_MEMBERS[jwk["kty"]]
+        canonical = json.dumps(
+            {name: jwk[name] for name in members}, separators=(",", ":"), sort_keys=True
+        )
+    except KeyError as error:
+        raise ConfigurationError(f"JWK lacks member {error} needed for its thumbprint") from error
+    return b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+
+
+def _epoch(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(int(value), tz=UTC)
+
+
+def _curve_of(jwk: Mapping[str, Any]) -> str:
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    if (kty, crv) not in {("OKP", "Ed25519"), ("EC", "P-256")}:
+        raise ConfigurationError(f"key type {kty}/{crv} is not accepted (Ed25519 or P-256 only)")
+    return str(crv)
+
+
+@dataclass(frozen=True)
+class PinnedKey:
+    """A partner's public key as pinned in the registry."""
+
+    kid: str
+    curve: str
+    public_key: PublicKey
+    not_before: datetime | None
+    not_after: datetime | None
+    public_jwk: Mapping[str, Any]
+
+    @property
+    def algorithms(self) -> frozenset[str]:
+        return ALGORITHMS_BY_CURVE[self.curve]
+
+    def valid_at(self, moment: datetime) -> bool:
+        """True if ``moment`` lies within the key's validity window."""
+        if self.not_before is not None and moment < self.not_before:
+            return False
+        return self.not_after is None or moment <= self.not_after
+
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, Any]) -> PinnedKey:
+        """Load a public JWK. A JWK with a private part (``d``) is refused: pins are public."""
+        if "d" in jwk:
+            raise ConfigurationError("a pinned key must be public; this JWK has a private part")
+        curve = _curve_of(jwk)
+        kid = jwk_thumbprint(jwk)
+        if "kid" in jwk and jwk["kid"] != kid:
+            raise ConfigurationError(f"JWK kid {jwk['kid']!r} is not its RFC 7638 thumbprint")
+        try:
+            key = jwt.PyJWK(dict(jwk), algorithm=SIGNING_ALGORITHM_BY_CURVE[curve]).key
+        except jwt.PyJWKError as error:
+            raise ConfigurationError(f"unreadable JWK: {error}") from error
+        public_jwk = {k: jwk[k] for k in (*_THUMBPRINT_MEMBERS[jwk["kty"]], "nbf", "exp") if k in jwk}
+        public_jwk.update(kid=kid, alg=SIGNING_ALGORITHM_BY_CURVE[curve], use="sig")
+        return cls(kid, curve, key, _epoch(jwk.get("nbf")), _epoch(jwk.get("exp")), public_jwk)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """One of this gateway's own private keys."""
+
+    kid: str
+    algorithm: str
+    private_key: PrivateKey
+    pinned: PinnedKey
+
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, Any]) -> SigningKey:
+        if "d" not in jwk:
+            raise ConfigurationError("a signing key needs its private part (d)")
+        curve = _curve_of(jwk)
+        algorithm = SIGNING_ALGORITHM_BY_CURVE[curve]
+        try:
+            private_key = jwt.PyJWK(dict(jwk), algorithm=algorithm).key
+        except jwt.PyJWKError as error:
+            raise ConfigurationError(f"unreadable JWK: {error}") from error
+        public = {k: v for k, v in jwk.items() if k not in {"d", "kid", "alg", "use", "key_ops"}}
+        pinned = PinnedKey.from_jwk(public)
+        return cls(pinned.kid, algorithm, private_key, pinned)
+
+
+def generate_jwk(curve: str = "Ed25519") -> dict[str, Any]:
+    """A new private JWK (with ``kid``) for ``curve``."""
+    if curve == "Ed25519":
+        private: PrivateKey = ed25519.Ed25519PrivateKey.generate()
+        jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(private))
+    elif curve == "P-256":
+        private = ec.generate_private_key(ec.SECP256R1())
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private))
+    else:
+        raise ConfigurationError(f"unsupported curve {curve!r}")
+    jwk["kid"] = jwk_thumbprint(jwk)
+    return dict(jwk)
+
+
+def public_part(jwk: Mapping[str, Any]) -> dict[str, Any]:
+    """The public members of a JWK (what may be published or pinned)."""
+    return {k: v for k, v in jwk.items() if k != "d"}
+
+
+def write_private_jwk(path: Path, jwk: Mapping[str, Any]) -> None:
+    """Write a private JWK readable by the owner only (0600), never overwriting a key."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(dict(jwk), handle, indent=2)
+
+
+def read_jwk_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(f"cannot read JWK file {path}: {error}") from error
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path}: a JWK is a JSON object")
+    return data
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """This gateway's signing key (the newest) and every key it has published."""
+
+    active: SigningKey
+    published: tuple[PinnedKey, ...]
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [dict(key.public_jwk) for key in self.published]}
+
+    @classmethod
+    def load(cls, keys_dir: Path, gateway_id: str) -> Keyring:
+        """Load ``<keys_dir>/<ID>.private.jwk`` and any retired ``<ID>.*.public.jwk`` beside it."""
+        active = SigningKey.from_jwk(read_jwk_file(keys_dir / f"{gateway_id}.private.jwk"))
+        retired = [
+            PinnedKey.from_jwk(read_jwk_file(path))
+            for path in sorted(keys_dir.glob(f"{gateway_id}.*.public.jwk"))
+        ]
+        published = (active.pinned, *(k for k in retired if k.kid != active.kid))
+        return cls(active, published)
+
+
+def select_key(candidates: Iterable[PinnedKey], kid: str | None) -> PinnedKey | None:
+    """The pinned key whose thumbprint is ``kid``, or None."""
+    return next((key for key in candidates if kid is not None and key.kid == kid), None)

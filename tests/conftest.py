@@ -1,0 +1,174 @@
+"""Shared fixtures: keys, registries, databases built by the migrations, apps and partner clients.
+
+Storage-touching tests run once on SQLite and once on PostgreSQL (``GATEWAY_TEST_POSTGRES_URL``).
+Without that variable the PostgreSQL half is skipped locally; with ``GATEWAY_TEST_REQUIRE_ALL=1``
+(set by .ci/run) its absence is a failure, and .ci/run also fails on any skipped test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from starlette.testclient import TestClient
+
+from gateway.app import Services, build_services, create_app
+from gateway.client.partner import PartnerClient
+from gateway.registry import add_pinned_key
+from gateway.settings import PROJECT_ROOT, Settings, load_settings
+from gateway.store import migrate
+from gateway.store.db import normalise_url
+from gateway.trust.keys import PinnedKey, SigningKey, generate_jwk, write_private_jwk
+
+ASSETS = Path(__file__).parent / "assets"
+SAMPLES = PROJECT_ROOT / "specs" / "samples"
+POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
+REQUIRE_ALL = os.environ.get("GATEWAY_TEST_REQUIRE_ALL") == "1"
+#: Partners with generated keys in every test: KR and US have frameworks in force, QZ does not.
+PARTNER_IDS = ("KR", "US", "QZ")
+
+
+# --- keys and registry ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def private_jwks() -> dict[str, dict[str, Any]]:
+    """One generated Ed25519 key per administration, for the whole session."""
+    return {admin: generate_jwk("Ed25519") for admin in ("JP", *PARTNER_IDS)}
+
+
+@pytest.fixture(scope="session")
+def signing_keys(private_jwks: dict[str, dict[str, Any]]) -> dict[str, SigningKey]:
+    return {admin: SigningKey.from_jwk(jwk) for admin, jwk in private_jwks.items()}
+
+
+@pytest.fixture(scope="session")
+def registry_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed registry plus the test-only partner QZ."""
+    directory = tmp_path_factory.mktemp("registry")
+    for path in (PROJECT_ROOT / "partners").iterdir():
+        shutil.copy(path, directory / path.name)
+    shutil.copy(ASSETS / "registry" / "QZ.yaml", directory / "QZ.yaml")
+    return directory
+
+
+# --- databases --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file built once by the migrations; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session, built by the migrations, dropped after."""
+    if not POSTGRES_URL:
+        if REQUIRE_ALL:
+            pytest.fail("GATEWAY_TEST_POSTGRES_URL is not set, but CI requires the PostgreSQL tests")
+        pytest.skip("GATEWAY_TEST_POSTGRES_URL is not set")
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    name = f"gateway_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(normalise_url(url))
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE message, seen_assertion, audit_event"))
+        connection.execute(text("UPDATE audit_head SET size = 0, chain_hash = :zero"), {"zero": bytes(32)})
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "gateway.sqlite3"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    _reset_postgres(url)
+    return url
+
+
+# --- settings, app and clients ----------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path,
+    database_url: str,
+    registry_dir: Path,
+    private_jwks: dict[str, dict[str, Any]],
+) -> Settings:
+    keys_dir, pins_dir = tmp_path / "keys", tmp_path / "pins"
+    write_private_jwk(keys_dir / "JP.private.jwk", private_jwks["JP"])
+    for admin, jwk in private_jwks.items():
+        add_pinned_key(pins_dir, admin, jwk)
+    return load_settings(
+        environ={},
+        gateway_id="JP",
+        database_url=database_url,
+        registry_dir=registry_dir,
+        key_pins_dir=pins_dir,
+        keys_dir=keys_dir,
+        validate_responses=True,
+    )
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    built = build_services(settings)
+    yield built
+    built.database.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def partner(client: TestClient, signing_keys: dict[str, SigningKey]) -> Any:
+    """``partner("KR")``: a PartnerClient speaking for KR to the gateway under test."""
+
+    def make(admin: str = "KR") -> PartnerClient:
+        return PartnerClient(
+            base_url="http://testserver",
+            caller=admin,
+            receiver="JP",
+            key=signing_keys[admin],
+            receiver_keys=[PinnedKey.from_jwk(signing_keys["JP"].pinned.public_jwk)],
+            http=client,
+        )
+
+    return make
+
+
+@pytest.fixture
+def sample_json() -> bytes:
+    return (SAMPLES / "seizure-report.json").read_bytes()
+
+
+@pytest.fixture
+def sample_xml() -> bytes:
+    return (SAMPLES / "seizure-report.xml").read_bytes()
