@@ -48,7 +48,7 @@ class Services:
     refusals: RefusalLog
 
 
-class SignedBodyPassThrough(AbstractRequestBodyValidator):
+class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
     """Message bodies are signed: they are verified first and only then parsed and validated
     (by :mod:`gateway.documents`, against the schemas of this same spec). connexion must not
     parse them before the signature is checked."""
@@ -82,7 +82,9 @@ def build_services(settings: Settings) -> Services:
         database=database,
         clock_skew=timedelta(seconds=settings.clock_skew_seconds),
     )
-    return Services(settings, registry, keyring, database, json_schemas, inbound, RefusalLog(database))
+    return Services(
+        settings, registry, keyring, database, json_schemas, inbound, RefusalLog(database)
+    )
 
 
 def connexion_view(spec: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +101,9 @@ def connexion_view(spec: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> connexion.FlaskApp:
+def create_app(
+    settings: Settings | None = None, services: Services | None = None
+) -> connexion.FlaskApp:
     """A connexion FlaskApp serving the spec, with problem handling and the request edge."""
     settings = settings or load_settings()
     services = services or build_services(settings)

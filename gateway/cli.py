@@ -24,7 +24,9 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @click.group()
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file.")
+@click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file."
+)
 @click.pass_context
 def main(ctx: click.Context, config: Path | None) -> None:
     """Customs intelligence exchange gateway."""
@@ -42,7 +44,9 @@ def migrate(ctx: click.Context) -> None:
 
     settings = _settings(ctx)
     if settings.is_sqlite:
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
     migrations.upgrade(settings.database_url)
     click.echo("database is at the newest migration")
 
@@ -59,12 +63,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     import uvicorn
 
     from gateway.app import build_services
+    from gateway.store.migrate import pending_revision
 
     settings = _settings(ctx)
     try:
-        build_services(settings)  # fail here, clearly, rather than in every worker
+        services = build_services(settings)  # fail here, clearly, rather than in every worker
+        services.database.ping()
+        pending = pending_revision(services.database.engine)
+        services.database.dispose()
     except GatewayError as error:
         raise click.ClickException(error.detail) from error
+    if pending is not None:
+        raise click.ClickException(
+            f"the database is not at migration {pending}; run `gateway migrate` first"
+        )
     host = host or settings.host
     port = port or settings.port
     base = f"http://{host}:{port}"
@@ -95,10 +107,18 @@ def keys() -> None:
 
 
 @keys.command("init")
-@click.option("--id", "admin_id", help="Administration to generate a key for (default: this gateway).")
-@click.option("--curve", type=click.Choice(["Ed25519", "P-256"]), default="Ed25519", show_default=True)
-@click.option("--pin/--no-pin", default=True, show_default=True,
-              help="Also pin the public key in the key pins directory (development partners).")
+@click.option(
+    "--id", "admin_id", help="Administration to generate a key for (default: this gateway)."
+)
+@click.option(
+    "--curve", type=click.Choice(["Ed25519", "P-256"]), default="Ed25519", show_default=True
+)
+@click.option(
+    "--pin/--no-pin",
+    default=True,
+    show_default=True,
+    help="Also pin the public key in the key pins directory (development partners).",
+)
 @click.pass_context
 def keys_init(ctx: click.Context, admin_id: str | None, curve: str, pin: bool) -> None:
     """Generate a development key if there is none (never overwrites)."""
@@ -151,8 +171,11 @@ def partners_check(ctx: click.Context) -> None:
 @partners.command("add-key")
 @click.argument("partner_id")
 @click.argument("jwk_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--not-after", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-              help="Retire the key after this UTC time (rotation: pin the new key first).")
+@click.option(
+    "--not-after",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Retire the key after this UTC time (rotation: pin the new key first).",
+)
 @click.pass_context
 def partners_add_key(
     ctx: click.Context, partner_id: str, jwk_file: Path, not_after: datetime | None
@@ -165,12 +188,14 @@ def partners_add_key(
     try:
         Registry.load(settings.registry_dir, settings.key_pins_dir).get(partner_id)
         data: dict[str, Any] = read_jwk_file(jwk_file)
-        jwks = data["keys"] if "keys" in data else [data]
+        jwks = data.get("keys", [data])
         for jwk in jwks:
             if not_after is not None:
                 jwk = {**jwk, "exp": int(not_after.replace(tzinfo=UTC).timestamp())}
             key = add_pinned_key(settings.key_pins_dir, partner_id, jwk)
-            click.echo(f"{partner_id}: pinned {key.kid}" + (f" until {not_after}" if not_after else ""))
+            click.echo(
+                f"{partner_id}: pinned {key.kid}" + (f" until {not_after}" if not_after else "")
+            )
     except GatewayError as error:
         raise click.ClickException(error.detail) from error
 
@@ -178,7 +203,12 @@ def partners_add_key(
 @main.command()
 @click.argument("message_type", type=click.Choice(["seizure-report"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as", "caller", required=True, help="Sending administration (its key must be in the keys dir).")
+@click.option(
+    "--as",
+    "caller",
+    required=True,
+    help="Sending administration (its key must be in the keys dir).",
+)
 @click.option("--to", "url", required=True, help="Base URL of the receiving gateway.")
 @click.option("--receiver", default="JP", show_default=True, help="Receiving administration id.")
 @click.option("--message-id", help="Message id (default: a new UUID).")
@@ -208,14 +238,18 @@ def send(
         receiver_keys = pinned_keys(settings.key_pins_dir, receiver)
         if not receiver_keys:
             raise click.ClickException(
-                f"no key of {receiver} is pinned in {settings.key_pins_dir}; a receipt could not be verified"
+                f"no key of {receiver} is pinned in {settings.key_pins_dir}; "
+                "its receipt could not be verified"
             )
         client = PartnerClient(
             base_url=url, caller=caller, receiver=receiver, key=key, receiver_keys=receiver_keys
         )
         answer = client.send(
-            "/v1/seizure-reports", body, content_type=content_type,
-            message_type=message_type, message_id=message_id,
+            "/v1/seizure-reports",
+            body,
+            content_type=content_type,
+            message_type=message_type,
+            message_id=message_id,
         )
     except GatewayError as error:
         raise click.ClickException(error.detail) from error

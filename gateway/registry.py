@@ -8,7 +8,7 @@ A file that does not check stops the start: the gateway never runs with part of 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -70,7 +70,7 @@ class Registry:
     def keys_of(self, partner_id: str) -> tuple[PinnedKey, ...]:
         return self.get(partner_id).keys
 
-    def __iter__(self) -> Iterable[Partner]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Partner]:
         return iter(self.partners.values())
 
     @classmethod

@@ -91,7 +91,9 @@ def _coerce(name: str, annotation: str, raw: Any) -> Any:
             return Path(str(raw)).expanduser()
         return str(raw)
     except ValueError as error:
-        raise ConfigurationError(f"setting {name!r}: cannot read {raw!r} as {annotation}") from error
+        raise ConfigurationError(
+            f"setting {name!r}: cannot read {raw!r} as {annotation}"
+        ) from error
 
 
 def load_settings(

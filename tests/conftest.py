@@ -74,7 +74,9 @@ def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this session, built by the migrations, dropped after."""
     if not POSTGRES_URL:
         if REQUIRE_ALL:
-            pytest.fail("GATEWAY_TEST_POSTGRES_URL is not set, but CI requires the PostgreSQL tests")
+            pytest.fail(
+                "GATEWAY_TEST_POSTGRES_URL is not set, but CI requires the PostgreSQL tests"
+            )
         pytest.skip("GATEWAY_TEST_POSTGRES_URL is not set")
     admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     name = f"gateway_test_{uuid.uuid4().hex[:12]}"
@@ -94,7 +96,9 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(normalise_url(url))
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE message, seen_assertion, audit_event"))
-        connection.execute(text("UPDATE audit_head SET size = 0, chain_hash = :zero"), {"zero": bytes(32)})
+        connection.execute(
+            text("UPDATE audit_head SET size = 0, chain_hash = :zero"), {"zero": bytes(32)}
+        )
     engine.dispose()
 
 

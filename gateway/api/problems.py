@@ -65,7 +65,7 @@ _HTTP_KINDS = {404: ("not-found", "Not found"), 405: ("method-not-allowed", "Met
 def status_of(error: errors.GatewayError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return 500
 
 
@@ -190,7 +190,9 @@ class ProblemResponder:
             detail="the gateway failed; the refusal is logged, quote its instance to IIO",
         )
 
-    def handlers(self) -> list[tuple[type[Exception], Callable[[Request, Exception], ConnexionResponse]]]:
+    def handlers(
+        self,
+    ) -> list[tuple[type[Exception], Callable[[Request, Exception], ConnexionResponse]]]:
         return [
             (errors.GatewayError, self.gateway_error),
             (ProblemException, self.connexion_problem),

@@ -50,4 +50,6 @@ def get_seizure_report(message_id: str, token_info: dict[str, Any]) -> flask.Res
         audience=assertion.caller,
     )
     headers["X-Received-Signature"] = stored.signature
-    return flask.Response(stored.body, status=200, content_type=stored.content_type, headers=headers)
+    return flask.Response(
+        stored.body, status=200, content_type=stored.content_type, headers=headers
+    )

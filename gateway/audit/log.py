@@ -41,7 +41,9 @@ class AppendedLeaf:
 
 def append(session: Session, event: Event) -> AppendedLeaf:
     """Append ``event`` as the next leaf; the caller's commit makes it durable."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one()
     index = head.size
     entry = canonical_entry(
         {

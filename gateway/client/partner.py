@@ -106,21 +106,24 @@ class PartnerClient:
         return self._answer(self.http.get(self.base_url + path, headers=headers))
 
     def _answer(self, response: httpx.Response) -> Answer:
-        header, error = None, None
+        header: MessageHeader | None = None
+        error: str | None = None
         signature = response.headers.get(SIGNATURE_HEADER)
         if signature is None:
             error = "the answer carries no signature"
         else:
             try:
-                header = verify_detached(
+                verified = verify_detached(
                     signature,
                     response.content,
                     self.receiver_keys,
                     now=datetime.now(UTC),
                     clock_skew=timedelta(seconds=60),
                 )
-                if header.iss != self.receiver:
-                    header, error = None, f"the answer is signed by {header.iss}, not {self.receiver}"
+                if verified.iss == self.receiver:
+                    header = verified
+                else:
+                    error = f"the answer is signed by {verified.iss}, not {self.receiver}"
             except GatewayError as failure:
                 error = failure.detail
         return Answer(

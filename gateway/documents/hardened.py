@@ -45,7 +45,7 @@ def parse_xml(body: bytes, *, max_bytes: int, max_depth: int) -> etree._Element:
         if "entity" in str(error).lower():
             raise ForbiddenXmlConstructError("entities are not allowed in messages") from error
         raise MalformedBodyError(f"the XML is not well-formed: {error}") from error
-    docinfo = root.getroottree().docinfo
+    docinfo: Any = root.getroottree().docinfo  # lxml-stubs lack doctype/internalDTD
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise ForbiddenXmlConstructError("a DOCTYPE (DTD) is not allowed in messages")
     if _depth(root) > max_depth:

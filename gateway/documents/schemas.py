@@ -78,5 +78,6 @@ class XmlSchemas:
     def check(self, name: str, root: etree._Element) -> None:
         schema = self.schema(name)
         if not schema.validate(root):
-            first = schema.error_log[0]
+            log: Any = schema.error_log  # lxml-stubs do not describe _ListErrorLog
+            first = log.last_error  # lxml stops validating at the first error
             raise DocumentError(f"line {first.line}: {first.message}")

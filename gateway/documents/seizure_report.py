@@ -27,6 +27,10 @@ LIST_ITEMS = {
     "persons": "Person",
     "companies": "Company",
 }
+#: Members that are JSON objects (an XML element of theirs may be empty, as ``<Route/>``).
+OBJECT_MEMBERS = frozenset(
+    {"office", "commodity", "quantity", "estimated_value", "transport", "route", "document"}
+)
 #: Leaves that are numbers in JSON.
 NUMERIC_LEAVES = frozenset({"amount"})
 
@@ -59,10 +63,8 @@ def xml_to_dict(element: etree._Element) -> dict[str, Any]:
     for child in element:
         key = _snake(_local(child))
         if key in LIST_ITEMS:
-            result[key] = [
-                xml_to_dict(item) if len(item) else (item.text or "") for item in child
-            ]
-        elif len(child):
+            result[key] = [xml_to_dict(item) if len(item) else (item.text or "") for item in child]
+        elif len(child) or key in OBJECT_MEMBERS:
             result[key] = xml_to_dict(child)
         elif key in NUMERIC_LEAVES:
             result[key] = float(child.text or "0")
@@ -94,7 +96,8 @@ def _append_item(parent: etree._Element, name: str, item: Any) -> None:
 
 def to_xml(report: SeizureReport) -> bytes:
     """The XML form of ``report`` (member order follows the model, which follows the XSD)."""
-    root = etree.Element(f"{{{XML_NAMESPACE}}}SeizureReport", nsmap={None: XML_NAMESPACE})
+    nsmap: Any = {None: XML_NAMESPACE}  # the default namespace; lxml-stubs want str keys
+    root = etree.Element(f"{{{XML_NAMESPACE}}}SeizureReport", nsmap=nsmap)
     for key, value in report.to_dict().items():
         _append(root, key, value)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

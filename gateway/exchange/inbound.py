@@ -133,13 +133,19 @@ class Inbound:
         if media_kind(header.cty) != media_kind(incoming.content_type):
             mismatches.append(f"cty is {header.cty!r}, the body is {incoming.content_type!r}")
         if mismatches:
-            error = HeaderMismatchError("the signed header does not match the call: " + "; ".join(mismatches))
+            error = HeaderMismatchError(
+                "the signed header does not match the call: " + "; ".join(mismatches)
+            )
             error.message_id = header.msgid
             raise error
         return header
 
     def _store(
-        self, incoming: IncomingMessage, header: MessageHeader, document: dict[str, object], now: datetime
+        self,
+        incoming: IncomingMessage,
+        header: MessageHeader,
+        document: dict[str, object],
+        now: datetime,
     ) -> Accepted:
         digest = hashlib.sha256(incoming.body).hexdigest()
         caller = incoming.assertion.caller
@@ -217,7 +223,9 @@ class Inbound:
                 "a new message needs a new id"
             )
         replay.consume(session, incoming.assertion, now=now, skew=self._skew)
-        return Accepted(existing.message_id, False, SignedReceipt(existing.receipt, existing.receipt_signature))
+        return Accepted(
+            existing.message_id, False, SignedReceipt(existing.receipt, existing.receipt_signature)
+        )
 
 
 @dataclass(frozen=True)

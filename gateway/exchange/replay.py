@@ -17,7 +17,9 @@ from gateway.store.models import SeenAssertion
 from gateway.trust.assertions import VerifiedAssertion
 
 
-def consume(session: Session, assertion: VerifiedAssertion, *, now: datetime, skew: timedelta) -> None:
+def consume(
+    session: Session, assertion: VerifiedAssertion, *, now: datetime, skew: timedelta
+) -> None:
     """Record ``assertion.jti`` in the caller's transaction; ReplayError if it was seen before.
 
     Expired entries of the same issuer are swept on the way, so the table stays small.

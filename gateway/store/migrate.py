@@ -28,7 +28,9 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def pending_revision(engine: Engine) -> str | None:
     """None if the database is at the newest revision, else the head it should reach."""
-    head = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False))).get_current_head()
+    head = ScriptDirectory.from_config(
+        alembic_config(engine.url.render_as_string(hide_password=False))
+    ).get_current_head()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return None if current == head else head

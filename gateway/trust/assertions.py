@@ -138,9 +138,9 @@ def verify_assertion(
     if not isinstance(claims["jti"], str) or not 8 <= len(claims["jti"]) <= 200:
         raise TokenInvalidError('the assertion\'s "jti" must be a string of 8 to 200 characters')
     if claims["htm"] != method:
-        raise TokenInvalidError(f'the assertion is bound to {claims["htm"]!r}, not {method}')
+        raise TokenInvalidError(f"the assertion is bound to {claims['htm']!r}, not {method}")
     if claims["htu"] != url:
-        raise TokenInvalidError(f'the assertion is bound to another URL; this call is to {url}')
+        raise TokenInvalidError(f"the assertion is bound to another URL; this call is to {url}")
     return VerifiedAssertion(caller, claims["jti"], issued_at, expires_at, key.kid)
 
 

@@ -105,7 +105,9 @@ class PinnedKey:
             key = jwt.PyJWK(dict(jwk), algorithm=SIGNING_ALGORITHM_BY_CURVE[curve]).key
         except jwt.PyJWKError as error:
             raise ConfigurationError(f"unreadable JWK: {error}") from error
-        public_jwk = {k: jwk[k] for k in (*_THUMBPRINT_MEMBERS[jwk["kty"]], "nbf", "exp") if k in jwk}
+        public_jwk = {
+            k: jwk[k] for k in (*_THUMBPRINT_MEMBERS[jwk["kty"]], "nbf", "exp") if k in jwk
+        }
         public_jwk.update(kid=kid, alg=SIGNING_ALGORITHM_BY_CURVE[curve], use="sig")
         return cls(kid, curve, key, _epoch(jwk.get("nbf")), _epoch(jwk.get("exp")), public_jwk)
 
@@ -137,11 +139,9 @@ class SigningKey:
 def generate_jwk(curve: str = "Ed25519") -> dict[str, Any]:
     """A new private JWK (with ``kid``) for ``curve``."""
     if curve == "Ed25519":
-        private: PrivateKey = ed25519.Ed25519PrivateKey.generate()
-        jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(private))
+        jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(ed25519.Ed25519PrivateKey.generate()))
     elif curve == "P-256":
-        private = ec.generate_private_key(ec.SECP256R1())
-        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private))
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1())))
     else:
         raise ConfigurationError(f"unsupported curve {curve!r}")
     jwk["kid"] = jwk_thumbprint(jwk)

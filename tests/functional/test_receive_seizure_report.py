@@ -15,12 +15,17 @@ from gateway.client.partner import check_receipt
 from gateway.store.models import AuditEvent, AuditHead, Message
 
 
-def test_json_report_is_accepted_with_a_signed_receipt(partner, services, sample_json, signing_keys):
+def test_json_report_is_accepted_with_a_signed_receipt(
+    partner, services, sample_json, signing_keys
+):
     kr = partner("KR")
     message_id = str(uuid.uuid4())
     answer = kr.send(
-        "/v1/seizure-reports", sample_json,
-        content_type="application/json", message_type="seizure-report", message_id=message_id,
+        "/v1/seizure-reports",
+        sample_json,
+        content_type="application/json",
+        message_type="seizure-report",
+        message_id=message_id,
     )
     assert answer.status == 202, answer.body
     receipt = check_receipt(answer, sample_json, message_id)
@@ -40,19 +45,28 @@ def test_json_report_is_accepted_with_a_signed_receipt(partner, services, sample
         assert hashlib.sha256(b"\x00" + event.entry).hexdigest() == receipt["leaf_hash"]
 
 
-def test_xml_report_is_accepted_and_stored_as_the_same_model(partner, services, sample_json, sample_xml):
+def test_xml_report_is_accepted_and_stored_as_the_same_model(
+    partner, services, sample_json, sample_xml
+):
     kr = partner("KR")
     for body, media_type in ((sample_json, "application/json"), (sample_xml, "application/xml")):
-        answer = kr.send("/v1/seizure-reports", body, content_type=media_type, message_type="seizure-report")
+        answer = kr.send(
+            "/v1/seizure-reports", body, content_type=media_type, message_type="seizure-report"
+        )
         assert answer.status == 202, answer.body
     with services.database.transaction() as session:
-        json_doc, xml_doc = [m.document for m in session.execute(select(Message).order_by(Message.id)).scalars()]
+        json_doc, xml_doc = [
+            m.document for m in session.execute(select(Message).order_by(Message.id)).scalars()
+        ]
     assert json_doc == xml_doc
 
 
 def test_receipt_verifies_with_an_independent_jose_library(partner, sample_json, signing_keys):
     answer = partner("KR").send(
-        "/v1/seizure-reports", sample_json, content_type="application/json", message_type="seizure-report"
+        "/v1/seizure-reports",
+        sample_json,
+        content_type="application/json",
+        message_type="seizure-report",
     )
     assert answer.status == 202
     protected, _, signature = answer.raw_signature.partition("..")
@@ -78,10 +92,20 @@ def test_jwks_matches_with_an_independent_jose_library(client, signing_keys):
 def test_resend_with_same_body_returns_the_same_receipt(partner, services, sample_json):
     kr = partner("KR")
     message_id = str(uuid.uuid4())
-    first = kr.send("/v1/seizure-reports", sample_json, content_type="application/json",
-                    message_type="seizure-report", message_id=message_id)
-    again = kr.send("/v1/seizure-reports", sample_json, content_type="application/json",
-                    message_type="seizure-report", message_id=message_id)
+    first = kr.send(
+        "/v1/seizure-reports",
+        sample_json,
+        content_type="application/json",
+        message_type="seizure-report",
+        message_id=message_id,
+    )
+    again = kr.send(
+        "/v1/seizure-reports",
+        sample_json,
+        content_type="application/json",
+        message_type="seizure-report",
+        message_id=message_id,
+    )
     assert (first.status, again.status) == (202, 200)
     assert again.body == first.body
     assert again.raw_signature == first.raw_signature
@@ -92,11 +116,21 @@ def test_resend_with_same_body_returns_the_same_receipt(partner, services, sampl
 def test_same_id_with_other_body_is_a_conflict(partner, services, sample_json):
     kr = partner("KR")
     message_id = str(uuid.uuid4())
-    kr.send("/v1/seizure-reports", sample_json, content_type="application/json",
-            message_type="seizure-report", message_id=message_id)
+    kr.send(
+        "/v1/seizure-reports",
+        sample_json,
+        content_type="application/json",
+        message_type="seizure-report",
+        message_id=message_id,
+    )
     changed = sample_json.replace(b"4.2", b"4.3")
-    answer = kr.send("/v1/seizure-reports", changed, content_type="application/json",
-                     message_type="seizure-report", message_id=message_id)
+    answer = kr.send(
+        "/v1/seizure-reports",
+        changed,
+        content_type="application/json",
+        message_type="seizure-report",
+        message_id=message_id,
+    )
     assert answer.status == 409
     assert answer.json()["type"].endswith("/conflict")
     assert answer.signature is not None  # problems are signed too
@@ -105,8 +139,13 @@ def test_same_id_with_other_body_is_a_conflict(partner, services, sample_json):
 def test_sender_reads_back_its_report_exactly(partner, sample_xml):
     kr = partner("KR")
     message_id = str(uuid.uuid4())
-    kr.send("/v1/seizure-reports", sample_xml, content_type="application/xml",
-            message_type="seizure-report", message_id=message_id)
+    kr.send(
+        "/v1/seizure-reports",
+        sample_xml,
+        content_type="application/xml",
+        message_type="seizure-report",
+        message_id=message_id,
+    )
     answer = kr.get(f"/v1/seizure-reports/{message_id}")
     assert answer.status == 200
     assert answer.body == sample_xml
@@ -116,8 +155,13 @@ def test_sender_reads_back_its_report_exactly(partner, sample_xml):
 
 def test_another_administration_cannot_read_the_report(partner, sample_json):
     message_id = str(uuid.uuid4())
-    partner("KR").send("/v1/seizure-reports", sample_json, content_type="application/json",
-                       message_type="seizure-report", message_id=message_id)
+    partner("KR").send(
+        "/v1/seizure-reports",
+        sample_json,
+        content_type="application/json",
+        message_type="seizure-report",
+        message_id=message_id,
+    )
     answer = partner("US").get(f"/v1/seizure-reports/{message_id}")
     unknown = partner("US").get(f"/v1/seizure-reports/{uuid.uuid4()}")
     assert answer.status == unknown.status == 404
@@ -127,9 +171,15 @@ def test_another_administration_cannot_read_the_report(partner, sample_json):
 def test_audit_chain_links_every_event(partner, services, sample_json):
     kr = partner("KR")
     for _ in range(3):
-        kr.send("/v1/seizure-reports", sample_json, content_type="application/json",
-                message_type="seizure-report")
-    kr.send("/v1/seizure-reports", b"{}", content_type="application/json", message_type="seizure-report")
+        kr.send(
+            "/v1/seizure-reports",
+            sample_json,
+            content_type="application/json",
+            message_type="seizure-report",
+        )
+    kr.send(
+        "/v1/seizure-reports", b"{}", content_type="application/json", message_type="seizure-report"
+    )
     with services.database.transaction() as session:
         events = session.execute(select(AuditEvent).order_by(AuditEvent.log_index)).scalars().all()
         head = session.get(AuditHead, 1)

@@ -1,0 +1,456 @@
+"""One test per attack or fault on the inbound path (issue 2, "Bad input").
+
+Each refusal must be an RFC 9457 problem with a stable type, signed like every answer, leave no
+message and no consumed assertion behind, and add exactly one audit event: the refusal itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+import pytest
+from sqlalchemy import func, select
+
+from gateway.store.models import AuditEvent, Message, SeenAssertion
+from gateway.trust.jws import sign_detached
+
+URL = "http://testserver/v1/seizure-reports"
+PROBLEMS = "https://customs.go.jp/gateway/problems/"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def claims(caller: str = "KR", **changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base = {
+        "iss": caller,
+        "sub": caller,
+        "aud": "JP",
+        "iat": now,
+        "exp": now + 120,
+        "jti": str(uuid.uuid4()),
+        "htm": "POST",
+        "htu": URL,
+    }
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def token(
+    signing_keys, caller: str = "KR", headers: dict[str, Any] | None = None, **changes: Any
+) -> str:
+    key = signing_keys[caller]
+    return jwt.encode(
+        claims(caller, **changes),
+        key.private_key,
+        algorithm="EdDSA",
+        headers={"kid": key.kid, **(headers or {})},
+    )
+
+
+def message_signature(
+    signing_keys,
+    body: bytes,
+    caller: str = "KR",
+    *,
+    issuer: str | None = None,
+    content_type: str = "application/json",
+    message_id: str | None = None,
+) -> str:
+    return sign_detached(
+        body,
+        signing_keys[caller],
+        content_type=content_type,
+        message_id=message_id or str(uuid.uuid4()),
+        issuer=issuer or caller,
+        audience="JP",
+        message_type="seizure-report",
+        issued_at=datetime.now(UTC),
+    )
+
+
+def counts(services) -> dict[str, int]:
+    with services.database.transaction() as session:
+        return {
+            "messages": session.scalar(select(func.count()).select_from(Message)),
+            "assertions": session.scalar(select(func.count()).select_from(SeenAssertion)),
+            "events": session.scalar(select(func.count()).select_from(AuditEvent)),
+        }
+
+
+def post(
+    client,
+    body: bytes,
+    *,
+    bearer: str | None,
+    signature: str | None,
+    content_type: str = "application/json",
+):
+    headers = {"Content-Type": content_type}
+    if bearer is not None:
+        headers["Authorization"] = f"Bearer {bearer}"
+    if signature is not None:
+        headers["X-JWS-Signature"] = signature
+    return client.post("/v1/seizure-reports", content=body, headers=headers)
+
+
+@pytest.fixture
+def refused(client, services):
+    """``refused(response, kind, status)``: checks the problem and that only its audit event stayed."""
+    before = counts(services)
+
+    def check(response, kind: str, status: int) -> dict[str, Any]:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "X-JWS-Signature" in response.headers
+        problem = response.json()
+        assert problem["type"] == PROBLEMS + kind, problem
+        assert problem["status"] == status and problem["detail"]
+        after = counts(services)
+        assert after == {**before, "events": before["events"] + 1}
+        with services.database.transaction() as session:
+            event = (
+                session.execute(select(AuditEvent).order_by(AuditEvent.log_index.desc()))
+                .scalars()
+                .first()
+            )
+            assert event.tag == "partner:seizure-report:refused"
+            assert event.detail["problem"] == kind
+            assert event.detail["instance"] == problem["instance"].removeprefix("urn:uuid:")
+        return problem
+
+    return check
+
+
+def test_missing_token_is_refused(client, refused, signing_keys, sample_json):
+    response = post(
+        client, sample_json, bearer=None, signature=message_signature(signing_keys, sample_json)
+    )
+    refused(response, "token-missing", 401)
+
+
+def test_expired_token_is_refused(client, refused, signing_keys, sample_json):
+    old = int(time.time()) - 1000
+    response = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys, iat=old, exp=old + 120),
+        signature=message_signature(signing_keys, sample_json),
+    )
+    refused(response, "token-expired", 401)
+
+
+def test_token_for_another_receiver_is_refused(client, refused, signing_keys, sample_json):
+    response = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys, aud="KR"),
+        signature=message_signature(signing_keys, sample_json),
+    )
+    refused(response, "audience-mismatch", 401)
+
+
+def test_replayed_assertion_is_refused(client, services, signing_keys, sample_json):
+    bearer = token(signing_keys)
+    first = post(
+        client, sample_json, bearer=bearer, signature=message_signature(signing_keys, sample_json)
+    )
+    assert first.status_code == 202
+    before = counts(services)
+    again = post(
+        client, sample_json, bearer=bearer, signature=message_signature(signing_keys, sample_json)
+    )
+    assert again.status_code == 401
+    assert again.json()["type"] == PROBLEMS + "replay"
+    assert counts(services) == {**before, "events": before["events"] + 1}
+
+
+def test_replay_guard_survives_a_restart_and_spans_workers(
+    settings, client, signing_keys, sample_json
+):
+    """A second app instance on the same database (another worker, or after a restart) knows the jti."""
+    from starlette.testclient import TestClient
+
+    from gateway.app import build_services, create_app
+
+    bearer = token(signing_keys)
+    assert (
+        post(
+            client,
+            sample_json,
+            bearer=bearer,
+            signature=message_signature(signing_keys, sample_json),
+        ).status_code
+        == 202
+    )
+    other_services = build_services(settings)
+    try:
+        with TestClient(create_app(settings, other_services)) as other_worker:
+            again = post(
+                other_worker,
+                sample_json,
+                bearer=bearer,
+                signature=message_signature(signing_keys, sample_json),
+            )
+    finally:
+        other_services.database.dispose()
+    assert again.json()["type"] == PROBLEMS + "replay"
+
+
+def test_alg_none_is_refused(client, refused, signing_keys, sample_json):
+    unsigned = jwt.encode(claims(), None, algorithm="none", headers={"kid": signing_keys["KR"].kid})
+    response = post(
+        client, sample_json, bearer=unsigned, signature=message_signature(signing_keys, sample_json)
+    )
+    refused(response, "algorithm-not-allowed", 401)
+
+
+def test_hs256_signed_with_the_public_key_is_refused(client, refused, signing_keys, sample_json):
+    """Algorithm confusion: an HMAC 'signature' keyed with the partner's published public key."""
+    public = signing_keys["KR"].pinned.public_jwk
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": public["kid"]}).encode())
+    payload = _b64(json.dumps(claims()).encode())
+    secret = json.dumps(dict(public)).encode()
+    mac = hmac.new(secret, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    forged = f"{header}.{payload}.{_b64(mac)}"
+    response = post(
+        client, sample_json, bearer=forged, signature=message_signature(signing_keys, sample_json)
+    )
+    refused(response, "algorithm-not-allowed", 401)
+
+
+def test_unknown_kid_is_refused(client, refused, signing_keys, sample_json):
+    response = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys, headers={"kid": "not-a-pinned-key"}),
+        signature=message_signature(signing_keys, sample_json),
+    )
+    refused(response, "unknown-key", 401)
+
+
+def test_token_signed_by_another_partner_key_is_refused(client, refused, signing_keys, sample_json):
+    """US's key, US's kid, but claiming to be KR: KR's pinned keys do not include it."""
+    us = signing_keys["US"]
+    forged = jwt.encode(claims("KR"), us.private_key, algorithm="EdDSA", headers={"kid": us.kid})
+    response = post(
+        client, sample_json, bearer=forged, signature=message_signature(signing_keys, sample_json)
+    )
+    refused(response, "unknown-key", 401)
+
+
+def test_token_bound_to_another_url_is_refused(client, refused, signing_keys, sample_json):
+    response = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys, htu="http://testserver/v1/other"),
+        signature=message_signature(signing_keys, sample_json),
+    )
+    refused(response, "token-invalid", 401)
+
+
+def test_token_living_too_long_is_refused(client, refused, signing_keys, sample_json):
+    now = int(time.time())
+    response = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys, iat=now, exp=now + 3600),
+        signature=message_signature(signing_keys, sample_json),
+    )
+    refused(response, "token-invalid", 401)
+
+
+def test_unknown_partner_is_refused(client, refused, signing_keys, sample_json):
+    key = signing_keys["KR"]
+    stranger = jwt.encode(
+        claims("XX"), key.private_key, algorithm="EdDSA", headers={"kid": key.kid}
+    )
+    response = post(
+        client, sample_json, bearer=stranger, signature=message_signature(signing_keys, sample_json)
+    )
+    refused(response, "unknown-partner", 401)
+
+
+def test_body_changed_after_signing_is_refused(client, refused, signing_keys, sample_json):
+    signature = message_signature(signing_keys, sample_json)
+    tampered = sample_json.replace(b'"amount": 4.2', b'"amount": 0.2')
+    assert tampered != sample_json
+    response = post(client, tampered, bearer=token(signing_keys), signature=signature)
+    refused(response, "signature-invalid", 401)
+
+
+def test_message_signed_in_another_senders_name_is_refused(
+    client, refused, signing_keys, sample_json
+):
+    """KR authenticates but its message's JWS header says the sender is US."""
+    signature = message_signature(signing_keys, sample_json, issuer="US")
+    response = post(client, sample_json, bearer=token(signing_keys), signature=signature)
+    refused(response, "header-mismatch", 403)
+
+
+def test_message_signed_with_another_partners_key_is_refused(
+    client, refused, signing_keys, sample_json
+):
+    signature = message_signature(signing_keys, sample_json, caller="US", issuer="KR")
+    response = post(client, sample_json, bearer=token(signing_keys), signature=signature)
+    refused(response, "unknown-key", 401)
+
+
+def test_message_signature_with_alg_none_is_refused(client, refused, signing_keys, sample_json):
+    header = _b64(json.dumps({"alg": "none", "b64": False, "crit": ["b64"]}).encode())
+    response = post(client, sample_json, bearer=token(signing_keys), signature=f"{header}..AAAA")
+    refused(response, "algorithm-not-allowed", 401)
+
+
+def test_report_in_another_administrations_name_is_refused(
+    client, refused, signing_keys, sample_json
+):
+    body = sample_json.replace(
+        b'"reporting_administration": "KR"', b'"reporting_administration": "CN"'
+    )
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    refused(response, "header-mismatch", 403)
+
+
+def test_partner_with_no_framework_in_force_is_refused(client, refused, signing_keys, sample_json):
+    body = sample_json.replace(
+        b'"reporting_administration": "KR"', b'"reporting_administration": "QZ"'
+    )
+    response = post(
+        client,
+        body,
+        bearer=token(signing_keys, "QZ"),
+        signature=message_signature(signing_keys, body, "QZ"),
+    )
+    problem = refused(response, "policy-denied", 403)
+    assert problem["rule"] == "no-framework-in-force"
+
+
+def test_schema_invalid_json_is_refused(client, refused, signing_keys, sample_json):
+    body = sample_json.replace(b'"direction": "inbound"', b'"direction": "sideways"')
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    problem = refused(response, "schema-invalid", 422)
+    assert "/direction" in problem["detail"]
+
+
+def test_schema_invalid_xml_is_refused(client, refused, signing_keys, sample_xml):
+    body = sample_xml.replace(b"<Direction>inbound</Direction>", b"<Direction>sideways</Direction>")
+    response = post(
+        client,
+        body,
+        bearer=token(signing_keys),
+        content_type="application/xml",
+        signature=message_signature(signing_keys, body, content_type="application/xml"),
+    )
+    refused(response, "schema-invalid", 422)
+
+
+def _xml_attack(client, refused, signing_keys, body: bytes) -> None:
+    response = post(
+        client,
+        body,
+        bearer=token(signing_keys),
+        content_type="application/xml",
+        signature=message_signature(signing_keys, body, content_type="application/xml"),
+    )
+    refused(response, "xml-forbidden-construct", 400)
+
+
+def test_xxe_external_entity_is_refused(client, refused, signing_keys):
+    _xml_attack(
+        client,
+        refused,
+        signing_keys,
+        b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<SeizureReport xmlns="urn:customs-gateway:seizure-report:1"><ReportId>&xxe;</ReportId></SeizureReport>""",
+    )
+
+
+def test_billion_laughs_is_refused(client, refused, signing_keys):
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    _xml_attack(
+        client,
+        refused,
+        signing_keys,
+        f"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY l0 "lol">{entities}]>
+<SeizureReport xmlns="urn:customs-gateway:seizure-report:1"><ReportId>&l9;</ReportId></SeizureReport>""".encode(),
+    )
+
+
+def test_dtd_retrieval_is_refused(client, refused, signing_keys):
+    _xml_attack(
+        client,
+        refused,
+        signing_keys,
+        b"""<?xml version="1.0"?>
+<!DOCTYPE SeizureReport SYSTEM "http://127.0.0.1:9/evil.dtd">
+<SeizureReport xmlns="urn:customs-gateway:seizure-report:1"/>""",
+    )
+
+
+def test_xml_nested_too_deep_is_refused(client, refused, signing_keys):
+    body = (
+        b"<SeizureReport xmlns='urn:customs-gateway:seizure-report:1'>"
+        + b"<a>" * 200
+        + b"</a>" * 200
+        + b"</SeizureReport>"
+    )
+    _xml_attack(client, refused, signing_keys, body)
+
+
+def test_body_over_the_size_limit_is_refused(client, refused, signing_keys, settings):
+    body = b'{"x": "' + b"a" * settings.max_body_bytes + b'"}'
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    refused(response, "payload-too-large", 413)
+
+
+def test_malformed_utf8_is_refused(client, refused, signing_keys, sample_json):
+    body = sample_json.replace(b"Incheon", b"Inch\xff\xfeon")
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    refused(response, "malformed-body", 400)
+
+
+def test_json_with_duplicate_keys_is_refused(client, refused, signing_keys, sample_json):
+    body = sample_json.replace(
+        b'"direction": "inbound"', b'"direction": "inbound", "direction": "outbound"'
+    )
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    refused(response, "malformed-body", 400)
+
+
+def test_missing_message_signature_is_refused(client, refused, signing_keys, sample_json):
+    response = post(client, sample_json, bearer=token(signing_keys), signature=None)
+    refused(response, "request-invalid", 400)
+
+
+def test_unsupported_media_type_is_refused(client, refused, signing_keys, sample_json):
+    response = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys),
+        content_type="text/plain",
+        signature=message_signature(signing_keys, sample_json, content_type="text/plain"),
+    )
+    refused(response, "unsupported-media-type", 415)
