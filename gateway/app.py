@@ -133,4 +133,7 @@ def asgi_app_from_environment() -> connexion.FlaskApp:
     """uvicorn factory for ``gateway serve``: settings from the environment (and GATEWAY_CONFIG)."""
     settings = load_settings()
     logging.basicConfig(level=settings.log_level)
+    # connexion warns on every request to an operation with several media types (JSON and XML
+    # here, by design); the warning says nothing an operator can act on.
+    logging.getLogger("connexion.operations.openapi").setLevel(logging.ERROR)
     return create_app(settings)

@@ -32,6 +32,7 @@ from gateway.errors import (
     GatewayError,
     HeaderMismatchError,
     NotFoundError,
+    ReplayError,
     SignatureMissingError,
 )
 from gateway.exchange import replay
@@ -200,12 +201,15 @@ class Inbound:
                     )
                 )
             return Accepted(header.msgid, True, receipt)
-        except IntegrityError:
-            # The same message id was stored by another worker a moment ago: answer as a resend.
+        except IntegrityError as error:
+            # Another worker committed a moment ago either the same message id (answer as a
+            # resend) or the same assertion (a replay).
             with self._db.transaction() as session:
                 existing = session.execute(
                     select(Message).where(Message.message_id == header.msgid)
-                ).scalar_one()
+                ).scalar_one_or_none()
+                if existing is None:
+                    raise ReplayError("this assertion (jti) was used before") from error
                 return self._resent(existing, caller, digest, incoming, session, now)
 
     def _resent(

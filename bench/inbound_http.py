@@ -1,0 +1,283 @@
+"""Signed seizure reports per second through the whole inbound path, beside a bare POST.
+
+Starts the gateway (uvicorn, N workers) on a fresh database, pre-signs every request (the client's
+signing is not the server's cost), then drives each target for the same time with the same
+client threads and keep-alive connections:
+
+* ``bare``   POST /bench/bare: the same body through the same connexion app, no checks, no storage;
+* ``signed`` POST /v1/seizure-reports: assertion, JWS, schema, gate, commit of message + audit leaf,
+  signed receipt.
+
+Prints requests/s, p50/p99 latency, server CPU per request and the signed/bare ratio.
+
+    .venv/bin/python bench/inbound_http.py [--workers 2] [--seconds 8] [--clients 8]
+        [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gateway.trust.assertions import make_assertion  # noqa: E402
+from gateway.trust.jws import sign_detached  # noqa: E402
+from gateway.trust.keys import SigningKey, read_jwk_file  # noqa: E402
+
+BODY = (ROOT / "specs" / "samples" / "seizure-report.json").read_bytes()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def gateway(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "gateway", *args], env=env, check=True, capture_output=True
+    )
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """user+sys CPU of the server processes (uvicorn's parent and its workers), from procfs."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (FileNotFoundError, IndexError):
+            pass
+    return total
+
+
+def server_pids(parent: int) -> list[int]:
+    children = subprocess.run(
+        ["pgrep", "-P", str(parent)], capture_output=True, text=True
+    ).stdout.split()
+    return [parent, *map(int, children)]
+
+
+def signed_requests(count: int, key: SigningKey, port: int) -> list[dict[str, str]]:
+    url = f"http://127.0.0.1:{port}/v1/seizure-reports"
+    now = datetime.now(UTC)
+    requests = []
+    for _ in range(count):
+        message_id = str(uuid.uuid4())
+        requests.append(
+            {
+                "Authorization": "Bearer "
+                + make_assertion(
+                    key,
+                    caller="KR",
+                    receiver_id="JP",
+                    method="POST",
+                    url=url,
+                    now=now,
+                    lifetime=timedelta(seconds=280),
+                ),
+                "X-JWS-Signature": sign_detached(
+                    BODY,
+                    key,
+                    content_type="application/json",
+                    message_id=message_id,
+                    issuer="KR",
+                    audience="JP",
+                    message_type="seizure-report",
+                    issued_at=now,
+                ),
+                "Content-Type": "application/json",
+            }
+        )
+    return requests
+
+
+def drive(port: int, path: str, headers: list[dict[str, str]] | None, seconds: float, clients: int):
+    """Run ``clients`` threads for ``seconds``; returns (count, errors, latencies)."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    next_index = [0]
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        while time.monotonic() < deadline:
+            if headers is not None:
+                with lock:
+                    if next_index[0] >= len(headers):
+                        break
+                    request_headers = headers[next_index[0]]
+                    next_index[0] += 1
+            else:
+                request_headers = {"Content-Type": "application/json"}
+            started = time.perf_counter()
+            connection.request("POST", path, body=BODY, headers=request_headers)
+            response = connection.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 202:
+                with lock:
+                    errors[0] += 1
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies), errors[0], latencies
+
+
+@contextmanager
+def scratch_database(server_url: str | None) -> Iterator[str | None]:
+    """A fresh PostgreSQL database on ``server_url`` for this run, dropped afterwards."""
+    if not server_url:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    from gateway.store.db import normalise_url
+
+    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    name = f"gateway_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--postgres",
+        help="PostgreSQL server URL; a scratch database is created on it "
+        "and dropped afterwards (default: SQLite)",
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch, scratch_database(args.postgres) as database_url:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        env.update(
+            GATEWAY_DATABASE_URL=database_url or f"sqlite:///{scratch}/bench.sqlite3",
+            GATEWAY_KEYS_DIR=f"{scratch}/keys",
+            GATEWAY_KEY_PINS_DIR=f"{scratch}/pins",
+            GATEWAY_LOG_LEVEL="WARNING",
+            PYTHONPATH=str(ROOT),
+        )
+        gateway(env, "migrate")
+        gateway(env, "keys", "init")
+        gateway(env, "keys", "init", "--id", "KR")
+        key = SigningKey.from_jwk(read_jwk_file(Path(scratch) / "keys" / "KR.private.jwk"))
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.app:app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
+                        "GET", "/healthz"
+                    )
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            time.sleep(1.0)
+            pids = server_pids(server.pid)
+            # warm-up both paths
+            drive(port, "/bench/bare", None, 1.0, args.clients)
+            drive(port, "/v1/seizure-reports", signed_requests(200, key, port), 1.0, args.clients)
+
+            results = {}
+            for name, path in (("bare", "/bench/bare"), ("signed", "/v1/seizure-reports")):
+                headers = (
+                    signed_requests(int(args.seconds * 1500), key, port)
+                    if name == "signed"
+                    else None
+                )
+                cpu_before = cpu_seconds(pids)
+                started = time.monotonic()
+                count, errors, latencies = drive(port, path, headers, args.seconds, args.clients)
+                elapsed = time.monotonic() - started
+                cpu = cpu_seconds(pids) - cpu_before
+                latencies.sort()
+                results[name] = {
+                    "requests": count,
+                    "errors": errors,
+                    "req_per_s": count / elapsed,
+                    "p50_ms": 1000 * statistics.median(latencies),
+                    "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+                    "server_cpu_ms_per_req": 1000 * cpu / max(count, 1),
+                }
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+    database = "PostgreSQL" if args.postgres else "SQLite (WAL, synchronous=FULL)"
+    print(
+        f"inbound path over HTTP: {args.workers} uvicorn workers, {args.clients} client threads, "
+        f"{args.seconds:.0f} s per target, {database}"
+    )
+    print(
+        f"{'target':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'errors':>7}"
+    )
+    for name, r in results.items():
+        print(
+            f"{name:<8} {r['req_per_s']:>8.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
+            f"{r['server_cpu_ms_per_req']:>11.2f} {r['errors']:>7}"
+        )
+    ratio = results["signed"]["req_per_s"] / results["bare"]["req_per_s"]
+    print(f"signed / bare throughput: {ratio:.0%}")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "inbound_http.json").write_text(
+        json.dumps({"args": vars(args), "results": results, "ratio": ratio}, indent=2)
+    )
+
+
+if __name__ == "__main__":
+    main()
