@@ -135,5 +135,5 @@ def asgi_app_from_environment() -> connexion.FlaskApp:
     logging.basicConfig(level=settings.log_level)
     # connexion warns on every request to an operation with several media types (JSON and XML
     # here, by design); the warning says nothing an operator can act on.
-    logging.getLogger("connexion.operations.openapi").setLevel(logging.ERROR)
+    logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)
     return create_app(settings)

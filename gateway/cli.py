@@ -123,7 +123,7 @@ def keys() -> None:
 def keys_init(ctx: click.Context, admin_id: str | None, curve: str, pin: bool) -> None:
     """Generate a development key if there is none (never overwrites)."""
     from gateway.registry import add_pinned_key
-    from gateway.trust.keys import generate_jwk, read_jwk_file, write_private_jwk
+    from gateway.trust.keys import generate_jwk, public_part, read_jwk_file, write_private_jwk
 
     settings = _settings(ctx)
     admin_id = admin_id or settings.gateway_id
@@ -136,7 +136,7 @@ def keys_init(ctx: click.Context, admin_id: str | None, curve: str, pin: bool) -
         write_private_jwk(path, jwk)
         click.echo(f"{admin_id}: new {curve} key {jwk['kid']} in {path} (mode 0600)")
     if pin:
-        add_pinned_key(settings.key_pins_dir, admin_id, jwk)
+        add_pinned_key(settings.key_pins_dir, admin_id, public_part(jwk))
 
 
 @keys.command("jwks")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigurationError, UnknownPartnerError
-from gateway.trust.keys import PinnedKey, public_part, read_jwk_file
+from gateway.trust.keys import PinnedKey, read_jwk_file
 from gateway.yamlconfig import load_checked
 
 FRAMEWORK_TYPES = ("CMAA", "EPA", "CPTPP", "AA", "OTHER")
@@ -140,8 +140,9 @@ def pinned_keys(key_pins_dir: Path, partner_id: str) -> tuple[PinnedKey, ...]:
 
 def add_pinned_key(key_pins_dir: Path, partner_id: str, jwk: Mapping[str, Any]) -> PinnedKey:
     """Pin a partner's public key on this installation (rotation: pin the new one, then retire
-    the old one by pinning it again with ``exp``). Returns the pinned key."""
-    key = PinnedKey.from_jwk(public_part(jwk))
+    the old one by pinning it again with ``exp``). A JWK with a private part is refused: a
+    partner never hands over its private key. Returns the pinned key."""
+    key = PinnedKey.from_jwk(jwk)
     path = key_pins_dir / f"{partner_id}.jwks.json"
     existing = _pinned_keys(key_pins_dir, partner_id) if path.exists() else []
     kept = [k for k in existing if PinnedKey.from_jwk(k).kid != key.kid]

@@ -24,7 +24,7 @@ from gateway.registry import add_pinned_key
 from gateway.settings import PROJECT_ROOT, Settings, load_settings
 from gateway.store import migrate
 from gateway.store.db import normalise_url
-from gateway.trust.keys import PinnedKey, SigningKey, generate_jwk, write_private_jwk
+from gateway.trust.keys import PinnedKey, SigningKey, generate_jwk, public_part, write_private_jwk
 
 ASSETS = Path(__file__).parent / "assets"
 SAMPLES = PROJECT_ROOT / "specs" / "samples"
@@ -126,7 +126,7 @@ def settings(
     keys_dir, pins_dir = tmp_path / "keys", tmp_path / "pins"
     write_private_jwk(keys_dir / "JP.private.jwk", private_jwks["JP"])
     for admin, jwk in private_jwks.items():
-        add_pinned_key(pins_dir, admin, jwk)
+        add_pinned_key(pins_dir, admin, public_part(jwk))
     return load_settings(
         environ={},
         gateway_id="JP",

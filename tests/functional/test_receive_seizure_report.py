@@ -197,3 +197,15 @@ def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+def test_swagger_ui_is_served_without_external_assets(client):
+    import re
+
+    page = client.get("/ui/")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(not a.startswith(("http:", "https:", "//")) for a in assets)
+    for asset in assets:
+        if asset.endswith(".js"):
+            assert client.get("/ui/" + asset.removeprefix("./")).status_code == 200

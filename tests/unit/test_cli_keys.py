@@ -1,0 +1,69 @@
+"""Key commands: pin, rotate and retire a partner's key from a JWK file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+
+from gateway.cli import main
+from gateway.registry import Registry
+from gateway.settings import PROJECT_ROOT
+from gateway.trust.keys import generate_jwk, public_part
+
+
+def invoke(tmp_path, *args):
+    env = {
+        "GATEWAY_KEY_PINS_DIR": str(tmp_path / "pins"),
+        "GATEWAY_KEYS_DIR": str(tmp_path / "keys"),
+    }
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_rotation_pins_the_new_key_and_retires_the_old(tmp_path):
+    old, new = generate_jwk(), generate_jwk("P-256")
+    (tmp_path / "old.jwk").write_text(json.dumps(public_part(old)))
+    (tmp_path / "new.jwk").write_text(json.dumps({"keys": [public_part(new)]}))
+
+    assert invoke(tmp_path, "partners", "add-key", "KR", str(tmp_path / "old.jwk")).exit_code == 0
+    assert invoke(tmp_path, "partners", "add-key", "KR", str(tmp_path / "new.jwk")).exit_code == 0
+    retired = invoke(
+        tmp_path,
+        "partners",
+        "add-key",
+        "KR",
+        str(tmp_path / "old.jwk"),
+        "--not-after",
+        "2026-01-31",
+    )
+    assert retired.exit_code == 0, retired.output
+
+    keys = {
+        k.kid: k for k in Registry.load(PROJECT_ROOT / "partners", tmp_path / "pins").keys_of("KR")
+    }
+    assert set(keys) == {old["kid"], new["kid"]}
+    assert keys[old["kid"]].valid_at(datetime(2026, 1, 30, tzinfo=UTC))
+    assert not keys[old["kid"]].valid_at(datetime(2026, 2, 1, tzinfo=UTC))
+    assert keys[new["kid"]].not_after is None
+
+
+def test_pinning_a_private_key_is_refused(tmp_path):
+    (tmp_path / "private.jwk").write_text(json.dumps(generate_jwk()))
+    result = CliRunner().invoke(
+        main,
+        ["partners", "add-key", "KR", str(tmp_path / "private.jwk")],
+        env={"GATEWAY_KEY_PINS_DIR": str(tmp_path / "pins")},
+    )
+    assert result.exit_code != 0
+    assert not (tmp_path / "pins" / "KR.jwks.json").exists()
+
+
+def test_keys_for_an_unknown_partner_are_refused(tmp_path):
+    (tmp_path / "k.jwk").write_text(json.dumps(public_part(generate_jwk())))
+    result = CliRunner().invoke(
+        main,
+        ["partners", "add-key", "XX", str(tmp_path / "k.jwk")],
+        env={"GATEWAY_KEY_PINS_DIR": str(tmp_path / "pins")},
+    )
+    assert result.exit_code != 0 and "XX" in result.output
