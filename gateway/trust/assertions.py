@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from jwt.algorithms import OKPAlgorithm
 
 from gateway.errors import (
     AlgorithmNotAllowedError,
@@ -23,6 +22,7 @@ from gateway.errors import (
     TokenInvalidError,
     UnknownKeyError,
 )
+from gateway.trust.jws import register_fully_specified_names
 from gateway.trust.keys import ACCEPTED_ALGORITHMS, PinnedKey, SigningKey, select_key
 
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "iat", "exp", "jti", "htm", "htu")
@@ -33,8 +33,8 @@ class _AssertionDecoder(jwt.PyJWT):
 
     def __init__(self) -> None:
         super().__init__()
-        # pyjwt keeps its JWS engine private; registering the alias is its documented method.
-        self._jws.register_algorithm("Ed25519", OKPAlgorithm())
+        # pyjwt keeps its JWS engine private; registering an algorithm is its documented method.
+        register_fully_specified_names(self._jws)
 
 
 _DECODER = _AssertionDecoder()

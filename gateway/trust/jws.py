@@ -27,14 +27,15 @@ from gateway.trust.keys import ACCEPTED_ALGORITHMS, PinnedKey, SigningKey, selec
 MESSAGE_TYP = "customs-message+jws"
 
 
-def _jws_engine() -> jwt.PyJWS:
-    """A PyJWS limited to the accepted algorithms, with RFC 9864's ``Ed25519`` name registered."""
-    engine = jwt.PyJWS(algorithms=sorted(ACCEPTED_ALGORITHMS - {"Ed25519"}))
+def register_fully_specified_names(engine: jwt.PyJWS) -> jwt.PyJWS:
+    """Teach ``engine`` RFC 9864's ``Ed25519``: EdDSA restricted to Ed25519 keys."""
     engine.register_algorithm("Ed25519", OKPAlgorithm())
     return engine
 
 
-_ENGINE = _jws_engine()
+_ENGINE = register_fully_specified_names(
+    jwt.PyJWS(algorithms=sorted(ACCEPTED_ALGORITHMS - {"Ed25519"}))
+)
 
 
 @dataclass(frozen=True)

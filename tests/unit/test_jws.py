@@ -76,12 +76,10 @@ def test_our_signature_verifies_with_joserfc():
     assert result.headers()["msgtype"] == "seizure-report"
 
 
-def test_jwcrypto_signature_verifies_with_ours():
-    """A partner using jwcrypto produces what we accept."""
-    jwk = generate_jwk("Ed25519")
-    key = jwcrypto_jwk.JWK(**jwk)
-    protected = {
-        "alg": "EdDSA",
+def partner_header(jwk: dict, alg: str) -> dict:
+    """The protected header a partner's own JOSE library would write (PROTOCOL §4)."""
+    return {
+        "alg": alg,
         "kid": jwk["kid"],
         "b64": False,
         "crit": ["b64"],
@@ -93,6 +91,13 @@ def test_jwcrypto_signature_verifies_with_ours():
         "aud": "JP",
         "msgtype": "seizure-report",
     }
+
+
+def test_jwcrypto_signature_verifies_with_ours():
+    """A partner using jwcrypto produces what we accept."""
+    jwk = generate_jwk("Ed25519")
+    key = jwcrypto_jwk.JWK(**jwk)
+    protected = partner_header(jwk, "EdDSA")
     token = jwcrypto_jws.JWS(BODY)
     token.add_signature(key, None, json_encode(protected))
     token.detach_payload()
@@ -114,19 +119,7 @@ def test_fully_specified_ed25519_name_is_accepted():
     """RFC 9864's alg "Ed25519" is the same algorithm as EdDSA with an Ed25519 key."""
     jwk = generate_jwk("Ed25519")
     key = jwcrypto_jwk.JWK(**jwk)
-    protected = {
-        "alg": "Ed25519",
-        "kid": jwk["kid"],
-        "b64": False,
-        "crit": ["b64"],
-        "typ": "customs-message+jws",
-        "cty": "application/json",
-        "iat": int(NOW.timestamp()),
-        "msgid": "0b6f5a57-3c0e-4a35-9d5e-4a1f1d6f0c11",
-        "iss": "KR",
-        "aud": "JP",
-        "msgtype": "seizure-report",
-    }
+    protected = partner_header(jwk, "Ed25519")
     # jwcrypto signs "EdDSA"; the signature bytes are identical for "Ed25519" (same curve, same input
     # shape), so re-sign the "Ed25519" header with the raw key.
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
