@@ -29,7 +29,16 @@ LIST_ITEMS = {
 }
 #: Members that are JSON objects (an XML element of theirs may be empty, as ``<Route/>``).
 OBJECT_MEMBERS = frozenset(
-    {"office", "commodity", "quantity", "estimated_value", "transport", "route", "document"}
+    {
+        "office",
+        "commodity",
+        "quantity",
+        "estimated_value",
+        "transport",
+        "route",
+        "document",
+        "markings",
+    }
 )
 #: Leaves that are numbers in JSON.
 NUMERIC_LEAVES = frozenset({"amount"})

@@ -17,6 +17,16 @@ def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Markings:
+    """Who originated the information and how it may be handled (SIENA code, TLP 2.0 label)."""
+
+    originator: str
+    handling_code: str
+    tlp: str
+    conditions: str | None = None
+
+
+@dataclass(frozen=True)
 class Office:
     name: str
     locode: str | None = None
@@ -70,6 +80,7 @@ class Person:
     nationality: str | None = None
     sex: str | None = None
     date_of_birth: date | None = None
+    age_band: str | None = None
     document: IdentityDocument | None = None
 
 
@@ -94,7 +105,7 @@ class SeizureReport:
     transport: Transport
     route: Route
     detection_methods: tuple[str, ...]
-    handling_code: str
+    markings: Markings
     estimated_value: Amount | None = None
     concealment_methods: tuple[str, ...] = ()
     persons: tuple[Person, ...] = ()
@@ -120,7 +131,7 @@ class SeizureReport:
             detection_methods=tuple(d["detection_methods"]),
             persons=tuple(_person(p) for p in d.get("persons", ())),
             companies=tuple(Company(**c) for c in d.get("companies", ())),
-            handling_code=d["handling_code"],
+            markings=Markings(**d["markings"]),
             summary=d.get("summary"),
         )
 
@@ -146,7 +157,7 @@ class SeizureReport:
                 "detection_methods": list(self.detection_methods),
                 "persons": [_person_dict(p) for p in self.persons],
                 "companies": [_drop_none(vars(c).copy()) for c in self.companies],
-                "handling_code": self.handling_code,
+                "markings": _drop_none(vars(self.markings).copy()),
                 "summary": self.summary,
             }
         )
@@ -161,6 +172,7 @@ def _person(d: dict[str, Any]) -> Person:
         nationality=d.get("nationality"),
         sex=d.get("sex"),
         date_of_birth=date.fromisoformat(born) if born else None,
+        age_band=d.get("age_band"),
         document=IdentityDocument(**document) if document else None,
     )
 
@@ -173,6 +185,7 @@ def _person_dict(p: Person) -> dict[str, Any]:
             "nationality": p.nationality,
             "sex": p.sex,
             "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None,
+            "age_band": p.age_band,
             "document": _drop_none(vars(p.document).copy()) if p.document else None,
         }
     )

@@ -61,7 +61,7 @@ def test_minimal_report_is_valid(reader):
         "transport": {"mode": "air"},
         "route": {},
         "detection_methods": ["x-ray"],
-        "handling_code": "H0",
+        "markings": {"originator": "ID", "handling_code": "H0", "tlp": "TLP:GREEN"},
     }
     report = reader.read(json.dumps(minimal).encode(), "application/json")
     assert reader.read(to_xml(report), "application/xml") == report
@@ -70,8 +70,10 @@ def test_minimal_report_is_valid(reader):
 @pytest.mark.parametrize(
     ("change", "where"),
     [
-        (lambda d: d.pop("handling_code"), "handling_code"),
-        (lambda d: d.update(handling_code="H9"), "/handling_code"),
+        (lambda d: d.pop("markings"), "markings"),
+        (lambda d: d["markings"].update(handling_code="H9"), "/markings/handling_code"),
+        (lambda d: d["markings"].update(tlp="TLP:WHITE"), "/markings/tlp"),
+        (lambda d: d["markings"].pop("originator"), "originator"),
         (lambda d: d["commodity"].update(hs_code="29397"), "/commodity/hs_code"),
         (lambda d: d.update(seizure_date="2026-13-45"), "/seizure_date"),
         (lambda d: d.update(unexpected=True), "unexpected"),
