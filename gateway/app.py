@@ -27,6 +27,8 @@ from gateway.documents.seizure_report import SeizureReportReader
 from gateway.errors import ConfigurationError
 from gateway.exchange.inbound import Inbound
 from gateway.exchange.refusals import RefusalLog
+from gateway.policy.loader import load_policies
+from gateway.policy.model import PolicySet
 from gateway.registry import Registry
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
@@ -41,6 +43,7 @@ class Services:
 
     settings: Settings
     registry: Registry
+    policies: PolicySet
     keyring: Keyring
     database: Database
     json_schemas: JsonSchemas
@@ -59,6 +62,7 @@ class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
 
 def build_services(settings: Settings) -> Services:
     registry = Registry.load(settings.registry_dir, settings.key_pins_dir)
+    policies = load_policies(settings.policy_dir, registry)
     try:
         keyring = Keyring.load(settings.keys_dir, settings.gateway_id)
     except ConfigurationError as error:
@@ -77,13 +81,14 @@ def build_services(settings: Settings) -> Services:
     inbound = Inbound(
         gateway_id=settings.gateway_id,
         registry=registry,
+        policies=policies,
         keyring=keyring,
         reader=reader,
         database=database,
         clock_skew=timedelta(seconds=settings.clock_skew_seconds),
     )
     return Services(
-        settings, registry, keyring, database, json_schemas, inbound, RefusalLog(database)
+        settings, registry, policies, keyring, database, json_schemas, inbound, RefusalLog(database)
     )
 
 

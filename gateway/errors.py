@@ -11,6 +11,8 @@ partner's data.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class GatewayError(Exception):
     """Root of every error the gateway raises on purpose."""
@@ -145,9 +147,11 @@ class PolicyDeniedError(GatewayError):
     kind = "policy-denied"
     title = "Exchange not allowed"
 
-    def __init__(self, detail: str, rule: str) -> None:
+    def __init__(self, detail: str, rule: str, decision: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.rule = rule
+        #: The whole decision, for the audit record of the refusal.
+        self.decision = decision
 
 
 # --- state ------------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ class Settings:
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gateway.sqlite3'}"
     #: Directory with one YAML file per administration (committed configuration).
     registry_dir: Path = PROJECT_ROOT / "partners"
+    #: Directory of sharing-policy files (schema-checked; the gateway will not start without them).
+    policy_dir: Path = PROJECT_ROOT / "policies"
     #: Machine-local trust store: ``<ID>.jwks.json`` files with keys pinned on this installation,
     #: added to those in the registry files (``gateway partners add-key`` writes here).
     key_pins_dir: Path = PROJECT_ROOT / "var" / "pins"

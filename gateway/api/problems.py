@@ -92,6 +92,7 @@ class ProblemResponder:
         detail: str,
         extra: dict[str, Any] | None = None,
         message_id: str | None = None,
+        decision: dict[str, Any] | None = None,
     ) -> ConnexionResponse:
         instance = str(uuid.uuid4())
         body = {
@@ -105,7 +106,9 @@ class ProblemResponder:
         encoded = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         caller = _caller(request)
         if request.url.path.startswith("/v1/"):
-            self._audit_refusal(request, kind, status, detail, caller, message_id, instance, extra)
+            self._audit_refusal(
+                request, kind, status, detail, caller, message_id, instance, extra, decision
+            )
         headers = sign_response(
             self._services,
             encoded,
@@ -128,6 +131,7 @@ class ProblemResponder:
         message_id: str | None,
         instance: str,
         extra: dict[str, Any] | None,
+        decision: dict[str, Any] | None,
     ) -> None:
         facts = facts_of(request.scope)
         try:
@@ -143,6 +147,7 @@ class ProblemResponder:
                 path=request.url.path,
                 instance=instance,
                 rule=(extra or {}).get("rule"),
+                decision=decision,
             )
         except errors.GatewayError:
             # The refusal still goes out; the operator sees why it was not logged.
@@ -153,6 +158,7 @@ class ProblemResponder:
     def gateway_error(self, request: Request, error: Exception) -> ConnexionResponse:
         assert isinstance(error, errors.GatewayError)
         extra = {"rule": error.rule} if isinstance(error, errors.PolicyDeniedError) else None
+        decision = error.decision if isinstance(error, errors.PolicyDeniedError) else None
         return self.problem(
             request,
             kind=error.kind,
@@ -161,6 +167,7 @@ class ProblemResponder:
             detail=error.detail,
             extra=extra,
             message_id=error.message_id,
+            decision=decision,
         )
 
     def connexion_problem(self, request: Request, error: Exception) -> ConnexionResponse:

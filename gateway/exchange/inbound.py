@@ -5,10 +5,12 @@
    matches the call: ``iss`` = caller, ``aud`` = this gateway, the expected ``msgtype``, ``cty`` =
    the body's media type.
 3. The body parses (hardened) and follows its schema; the document names the caller as reporter.
-4. A framework with the caller is in force today.
+4. The sharing policy decides (direction ``in``): a framework in force today that covers the
+   message type, complete markings. A denial names its rule.
 5. In one transaction: idempotency (same id + same digest → the stored receipt; other digest →
-   conflict), the assertion's ``jti`` consumed, the audit leaf appended, the exact bytes, signature
-   and parsed fields stored with the signed receipt. Nothing is written before every check passed.
+   conflict), the assertion's ``jti`` consumed, the audit leaves (received, decided) appended, the
+   exact bytes, signature, parsed fields, markings and decision stored with the signed receipt.
+   Nothing is written before every check passed.
 
 Any failure raises a GatewayError with ``message_id`` set when it is known; the caller (the API
 edge) records the refusal in the audit log.
@@ -20,6 +22,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,12 +35,14 @@ from gateway.errors import (
     GatewayError,
     HeaderMismatchError,
     NotFoundError,
+    PolicyDeniedError,
     ReplayError,
     SignatureMissingError,
 )
 from gateway.exchange import replay
 from gateway.exchange.receipts import SignedReceipt, make_receipt
-from gateway.policy.frameworks import require_framework_in_force
+from gateway.policy.engine import decide
+from gateway.policy.model import Context, Decision, PolicySet
 from gateway.registry import Registry
 from gateway.store.db import Database
 from gateway.store.models import Message
@@ -75,6 +80,7 @@ class Inbound:
         *,
         gateway_id: str,
         registry: Registry,
+        policies: PolicySet,
         keyring: Keyring,
         reader: SeizureReportReader,
         database: Database,
@@ -83,6 +89,7 @@ class Inbound:
     ) -> None:
         self._id = gateway_id
         self._registry = registry
+        self._policies = policies
         self._keyring = keyring
         self._reader = reader
         self._db = database
@@ -103,8 +110,24 @@ class Inbound:
                     f"the report names {report.reporting_administration} as reporting "
                     f"administration, but the caller is {caller}"
                 )
-            require_framework_in_force(self._registry.get(caller), now.date())
-            return self._store(incoming, header, report.to_dict(), now)
+            document = report.to_dict()
+            decision = decide(
+                self._policies,
+                Context(
+                    partner=self._registry.get(caller),
+                    direction="in",
+                    message_type=message_type,
+                    on=now.date(),
+                    document=document,
+                    gateway_id=self._id,
+                ),
+            )
+            if not decision.allowed:
+                denial = next(r for r in decision.rules if r.outcome == "deny")
+                raise PolicyDeniedError(
+                    denial.reason, rule=denial.rule, decision=decision.to_dict()
+                )
+            return self._store(incoming, header, document, decision, now)
         except GatewayError as error:
             error.message_id = header.msgid
             raise
@@ -145,7 +168,8 @@ class Inbound:
         self,
         incoming: IncomingMessage,
         header: MessageHeader,
-        document: dict[str, object],
+        document: dict[str, Any],
+        decision: Decision,
         now: datetime,
     ) -> Accepted:
         digest = hashlib.sha256(incoming.body).hexdigest()
@@ -168,6 +192,18 @@ class Inbound:
                         message_id=header.msgid,
                         body_sha256=digest,
                         detail={"content_type": incoming.content_type, "kid": header.kid},
+                    ),
+                )
+                audit_log.append(
+                    session,
+                    audit_log.Event(
+                        tag=f"policy:{header.msgtype}:decided",
+                        occurred_at=now,
+                        actor="policy",
+                        partner=caller,
+                        message_id=header.msgid,
+                        body_sha256=digest,
+                        detail=decision.to_dict(),
                     ),
                 )
                 receipt = make_receipt(
@@ -198,6 +234,10 @@ class Inbound:
                         receipt=receipt.body,
                         receipt_signature=receipt.signature,
                         log_index=leaf.log_index,
+                        decision=decision.to_dict(),
+                        originator=document["markings"]["originator"],
+                        handling_code=document["markings"]["handling_code"],
+                        tlp=document["markings"]["tlp"],
                     )
                 )
             return Accepted(header.msgid, True, receipt)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from gateway.audit import log as audit_log
 from gateway.exchange.inbound import Clock, utc_now
 from gateway.store.db import Database
@@ -26,6 +29,7 @@ class RefusalLog:
         path: str,
         instance: str,
         rule: str | None = None,
+        decision: Mapping[str, Any] | None = None,
     ) -> int:
         """Append ``partner:<subject>:refused`` in a transaction of its own; returns its index."""
         with self._db.transaction() as session:
@@ -46,6 +50,7 @@ class RefusalLog:
                         "path": path,
                         "instance": instance,
                         **({"rule": rule} if rule else {}),
+                        **({"decision": dict(decision)} if decision else {}),
                     },
                 ),
             )

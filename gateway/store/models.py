@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Dialect,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -76,8 +78,28 @@ class Message(Base):
     receipt: Mapped[bytes] = mapped_column(LargeBinary)
     receipt_signature: Mapped[str] = mapped_column(Text)
     log_index: Mapped[int] = mapped_column(BigInteger)
+    #: The policy decision that let the message in, with the digest of the policy set.
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Markings as received, kept for originator control on every onward exchange.
+    originator: Mapped[str | None] = mapped_column(String(16))
+    handling_code: Mapped[str | None] = mapped_column(String(2))
+    tlp: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (Index("ix_message_sender_received_at", "sender", "received_at"),)
+
+
+class OriginatorConsent(Base):
+    """The originator's consent to pass a message on to one administration (SIENA H2/H3)."""
+
+    __tablename__ = "originator_consent"
+    __table_args__ = (UniqueConstraint("message_id", "recipient"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("message.message_id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
 
 
 class SeenAssertion(Base):
