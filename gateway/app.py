@@ -60,6 +60,17 @@ class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
         return receive, scope
 
 
+def build_reader(
+    settings: Settings, json_schemas: JsonSchemas | None = None
+) -> SeizureReportReader:
+    return SeizureReportReader(
+        json_schemas or JsonSchemas(load_spec(settings.spec_path)),
+        XmlSchemas(settings.xsd_dir),
+        max_bytes=settings.max_body_bytes,
+        max_depth=settings.max_xml_depth,
+    )
+
+
 def build_services(settings: Settings) -> Services:
     registry = Registry.load(settings.registry_dir, settings.key_pins_dir)
     policies = load_policies(settings.policy_dir, registry)
@@ -70,14 +81,8 @@ def build_services(settings: Settings) -> Services:
             f"{error.detail} (generate development keys with `gateway keys init`)"
         ) from error
     database = Database(settings.database_url)
-    spec = load_spec(settings.spec_path)
-    json_schemas = JsonSchemas(spec)
-    reader = SeizureReportReader(
-        json_schemas,
-        XmlSchemas(settings.xsd_dir),
-        max_bytes=settings.max_body_bytes,
-        max_depth=settings.max_xml_depth,
-    )
+    json_schemas = JsonSchemas(load_spec(settings.spec_path))
+    reader = build_reader(settings, json_schemas)
     inbound = Inbound(
         gateway_id=settings.gateway_id,
         registry=registry,

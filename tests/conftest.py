@@ -95,7 +95,9 @@ def postgres_database() -> Iterator[str]:
 def _reset_postgres(url: str) -> None:
     engine = create_engine(normalise_url(url))
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE originator_consent, message, seen_assertion, audit_event"))
+        connection.execute(
+            text("TRUNCATE originator_consent, message, seen_assertion, audit_event")
+        )
         connection.execute(
             text("UPDATE audit_head SET size = 0, chain_hash = :zero"), {"zero": bytes(32)}
         )

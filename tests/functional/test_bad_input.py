@@ -127,6 +127,11 @@ def refused(client, services):
             assert event.tag == "partner:seizure-report:refused"
             assert event.detail["problem"] == kind
             assert event.detail["instance"] == problem["instance"].removeprefix("urn:uuid:")
+            if (
+                kind == "policy-denied"
+            ):  # the refusal records the whole decision and its policy digest
+                assert event.detail["decision"]["policy_digest"] == services.policies.digest
+                assert event.detail["decision"]["deciding_rule"] == problem["rule"]
         return problem
 
     return check
@@ -454,3 +459,33 @@ def test_unsupported_media_type_is_refused(client, refused, signing_keys, sample
         signature=message_signature(signing_keys, sample_json, content_type="text/plain"),
     )
     refused(response, "unsupported-media-type", 415)
+
+
+def test_h3_without_its_conditions_is_refused(client, refused, signing_keys, sample_json):
+    body = sample_json.replace(b'"handling_code": "H1"', b'"handling_code": "H3"')
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    problem = refused(response, "policy-denied", 403)
+    assert problem["rule"] == "markings-required"
+
+
+def test_missing_markings_are_refused_never_treated_as_open(
+    client, refused, signing_keys, sample_json
+):
+    document = json.loads(sample_json)
+    del document["markings"]
+    body = json.dumps(document).encode()
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    problem = refused(response, "schema-invalid", 422)
+    assert "markings" in problem["detail"]
+
+
+def test_unknown_tlp_label_is_refused(client, refused, signing_keys, sample_json):
+    body = sample_json.replace(b'"TLP:AMBER"', b'"TLP:WHITE"')
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    refused(response, "schema-invalid", 422)
