@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope
 
 from gateway.api.context import EXTENSION_KEY
 from gateway.api.edge import RequestEdge
+from gateway.api.operators import parse_operator_tokens
 from gateway.api.problems import ProblemResponder
 from gateway.documents.schemas import JsonSchemas, XmlSchemas, load_spec
 from gateway.documents.seizure_report import SeizureReportReader
@@ -74,6 +75,7 @@ def build_reader(
 def build_services(settings: Settings) -> Services:
     registry = Registry.load(settings.registry_dir, settings.key_pins_dir)
     policies = load_policies(settings.policy_dir, registry)
+    parse_operator_tokens(settings.operator_tokens)  # a malformed entry stops the start
     try:
         keyring = Keyring.load(settings.keys_dir, settings.gateway_id)
     except ConfigurationError as error:

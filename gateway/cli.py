@@ -412,3 +412,19 @@ def policy_consent(
     except GatewayError as error:
         raise click.ClickException(error.detail) from error
     click.echo(f"consent recorded: {message_id} may go to {recipient} ({reference})")
+
+
+@main.group()
+def operators() -> None:
+    """Tokens of the gateway's own systems for the operator API."""
+
+
+@operators.command("new-token")
+@click.argument("name")
+def operators_new_token(name: str) -> None:
+    """Make a token for NAME: print it once, and the setting entry that admits it."""
+    from gateway.api.operators import new_operator_token
+
+    token, digest = new_operator_token()
+    click.echo(f"token (give it to {name}; it is not stored): {token}")
+    click.echo(f"add to GATEWAY_OPERATOR_TOKENS: {name}={digest}")

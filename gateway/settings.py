@@ -66,6 +66,9 @@ class Settings:
     #: Serve the Swagger UI at /v1/ui/.
     swagger_ui: bool = True
     log_level: str = "INFO"
+    #: The gateway's own systems allowed to call the operator API: ``name=sha256hex`` pairs,
+    #: comma-separated (``gateway operators new-token NAME`` makes one). Empty: none.
+    operator_tokens: str = ""
     #: Marks this installation as production: ``check-config`` refuses development keys then.
     production: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)

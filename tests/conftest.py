@@ -7,6 +7,7 @@ Without that variable the PostgreSQL half is skipped locally; with ``GATEWAY_TES
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -32,6 +33,8 @@ POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
 REQUIRE_ALL = os.environ.get("GATEWAY_TEST_REQUIRE_ALL") == "1"
 #: Partners with generated keys in every test: KR and US have frameworks in force, QZ does not.
 PARTNER_IDS = ("KR", "US", "QZ")
+#: The operator API token of the test gateway (only its digest is configured).
+OPERATOR_TOKEN = "test-operator-token-not-secret"
 
 
 # --- keys and registry ------------------------------------------------------------------------
@@ -137,6 +140,7 @@ def settings(
         key_pins_dir=pins_dir,
         keys_dir=keys_dir,
         validate_responses=True,
+        operator_tokens=f"review-ui={hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()}",
     )
 
 

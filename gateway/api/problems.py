@@ -149,8 +149,7 @@ class ProblemResponder:
                 rule=(extra or {}).get("rule"),
                 decision=decision,
             )
-        except errors.GatewayError:
-            # The refusal still goes out; the operator sees why it was not logged.
+        except Exception:  # whatever failed, the refusal itself must still go out
             logger.exception("could not record the refusal %s in the audit log", instance)
 
     # --- connexion error handlers ------------------------------------------------------------

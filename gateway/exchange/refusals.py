@@ -31,15 +31,20 @@ class RefusalLog:
         rule: str | None = None,
         decision: Mapping[str, Any] | None = None,
     ) -> int:
-        """Append ``partner:<subject>:refused`` in a transaction of its own; returns its index."""
+        """Append ``<source>:<subject>:refused`` in a transaction of its own; returns its index.
+
+        The source is ``operator`` for the gateway's own systems (callers ``operator:<name>``),
+        ``partner`` otherwise; only a partner's id goes in the event's partner field.
+        """
+        source = "operator" if caller and caller.startswith("operator:") else "partner"
         with self._db.transaction() as session:
             leaf = audit_log.append(
                 session,
                 audit_log.Event(
-                    tag=f"partner:{subject}:refused",
+                    tag=f"{source}:{subject}:refused",
                     occurred_at=self._clock(),
                     actor=caller or "unauthenticated",
-                    partner=caller,
+                    partner=caller if source == "partner" else None,
                     message_id=message_id,
                     body_sha256=body_sha256,
                     detail={

@@ -1,0 +1,43 @@
+"""Authentication of the gateway's own systems on the operator API (``operatorToken``).
+
+Only SHA-256 digests of the tokens are configured (``GATEWAY_OPERATOR_TOKENS``); a presented
+token is hashed and compared in constant time. Interim until officers' accounts (issue 7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+
+from gateway.api.edge import services_of
+from gateway.errors import ConfigurationError, TokenInvalidError
+
+
+def parse_operator_tokens(setting: str) -> dict[str, str]:
+    """``name=sha256hex,…`` → {digest: name}; ConfigurationError on a malformed entry."""
+    tokens: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in setting.split(","))):
+        name, _, digest = entry.partition("=")
+        if not name or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ConfigurationError(f"operator_tokens: {entry!r} is not name=<sha256 hex>")
+        tokens[digest] = name
+    return tokens
+
+
+def new_operator_token() -> tuple[str, str]:
+    """A fresh token and its digest (the token is shown once; only the digest is configured)."""
+    token = secrets.token_urlsafe(32)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def operator_info(token: str, request: Request) -> dict[str, Any]:
+    services = services_of(request.scope)
+    presented = hashlib.sha256(token.encode()).hexdigest()
+    for digest, name in parse_operator_tokens(services.settings.operator_tokens).items():
+        if hmac.compare_digest(presented, digest):
+            return {"sub": f"operator:{name}"}
+    raise TokenInvalidError("the operator token is not valid")
