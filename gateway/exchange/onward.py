@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
 from gateway.errors import ConflictError, NotFoundError
@@ -19,6 +20,15 @@ from gateway.policy.model import Context, Decision, PolicySet
 from gateway.registry import Registry
 from gateway.store.db import Database
 from gateway.store.models import Message, OriginatorConsent
+
+
+def _stored(session: Session, message_id: str) -> Message:
+    message = session.execute(
+        select(Message).where(Message.message_id == message_id)
+    ).scalar_one_or_none()
+    if message is None:
+        raise NotFoundError(f"no message {message_id}")
+    return message
 
 
 def record_consent(
@@ -36,11 +46,7 @@ def record_consent(
         raise NotFoundError(f"{recipient} is not in the partner registry")
     try:
         with database.transaction() as session:
-            message = session.execute(
-                select(Message).where(Message.message_id == message_id)
-            ).scalar_one_or_none()
-            if message is None:
-                raise NotFoundError(f"no message {message_id}")
+            message = _stored(session, message_id)
             session.add(
                 OriginatorConsent(
                     message_id=message_id,
@@ -85,11 +91,7 @@ def decide_onward(
     if partner is None or partner.kind == "self":
         raise NotFoundError(f"{recipient} is not a partner of this gateway")
     with database.transaction() as session:
-        message = session.execute(
-            select(Message).where(Message.message_id == message_id)
-        ).scalar_one_or_none()
-        if message is None:
-            raise NotFoundError(f"no message {message_id}")
+        message = _stored(session, message_id)
         consents = frozenset(
             session.execute(
                 select(OriginatorConsent.recipient).where(

@@ -48,6 +48,18 @@ def onward(services, message_id: str, recipient: str):
     )
 
 
+def consent(services, message_id: str, recipient: str, reference: str) -> None:
+    record_consent(
+        services.database,
+        services.registry,
+        message_id=message_id,
+        recipient=recipient,
+        reference=reference,
+        recorded_by="officer:test",
+        now=datetime.now(UTC),
+    )
+
+
 def test_markings_and_decision_are_kept_with_the_message(services, h2_report_from_kr):
     with services.database.transaction() as session:
         message = session.execute(
@@ -73,30 +85,14 @@ def test_h2_report_is_not_passed_on_without_consent(services, h2_report_from_kr)
 
 
 def test_consent_recorded_for_us_opens_the_way_to_us_only(services, h2_report_from_kr):
-    record_consent(
-        services.database,
-        services.registry,
-        message_id=h2_report_from_kr,
-        recipient="US",
-        reference="KCS letter 2026-0456 (synthetic)",
-        recorded_by="officer:test",
-        now=datetime.now(UTC),
-    )
+    consent(services, h2_report_from_kr, "US", "KCS letter 2026-0456 (synthetic)")
     to_us = onward(services, h2_report_from_kr, "US")
     assert to_us.allowed
     assert to_us.second_officer_required  # H2 goes out only with a second officer
     assert "/persons/0/name" in to_us.redactions  # US's CMAA lacks the FY2012 provisions
     assert not onward(services, h2_report_from_kr, "RILO-AP").allowed
 
-    record_consent(
-        services.database,
-        services.registry,
-        message_id=h2_report_from_kr,
-        recipient="RILO-AP",
-        reference="KCS letter 2026-0457 (synthetic)",
-        recorded_by="officer:test",
-        now=datetime.now(UTC),
-    )
+    consent(services, h2_report_from_kr, "RILO-AP", "KCS letter 2026-0457 (synthetic)")
     to_hub = onward(services, h2_report_from_kr, "RILO-AP")
     assert to_hub.allowed
     assert "persons" not in to_hub.document and "summary" not in to_hub.document
@@ -104,15 +100,7 @@ def test_consent_recorded_for_us_opens_the_way_to_us_only(services, h2_report_fr
 
 def test_every_onward_decision_and_consent_is_audited(services, h2_report_from_kr):
     onward(services, h2_report_from_kr, "US")
-    record_consent(
-        services.database,
-        services.registry,
-        message_id=h2_report_from_kr,
-        recipient="US",
-        reference="ref-1",
-        recorded_by="officer:test",
-        now=datetime.now(UTC),
-    )
+    consent(services, h2_report_from_kr, "US", "ref-1")
     with pytest.raises(ConflictError):
         record_consent(
             services.database,
