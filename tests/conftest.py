@@ -99,7 +99,9 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(normalise_url(url))
     with engine.begin() as connection:
         connection.execute(
-            text("TRUNCATE originator_consent, message, seen_assertion, audit_event")
+            text(
+                "TRUNCATE originator_consent, message, seen_assertion, audit_event, signed_tree_head"
+            )
         )
         connection.execute(
             text("UPDATE audit_head SET size = 0, chain_hash = :zero"), {"zero": bytes(32)}

@@ -80,6 +80,8 @@ class Message(Base):
     log_index: Mapped[int] = mapped_column(BigInteger)
     #: The policy decision that let the message in, with the digest of the policy set.
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: When the body was deleted at the end of its retention period (its audit leaf stays).
+    body_deleted_at: Mapped[datetime | None]
     #: Markings as received, kept for originator control on every onward exchange.
     originator: Mapped[str | None] = mapped_column(String(16))
     handling_code: Mapped[str | None] = mapped_column(String(2))
@@ -128,6 +130,18 @@ class AuditEvent(Base):
     entry: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class SignedTreeHead(Base):
+    """A tree head of the audit log as signed by this gateway (PROTOCOL §8)."""
+
+    __tablename__ = "signed_tree_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signed_at: Mapped[datetime]
+    token: Mapped[str] = mapped_column(Text)
 
 
 class AuditHead(Base):

@@ -161,3 +161,33 @@ def verify_detached(
         msgtype=header["msgtype"],
         raw=header,
     )
+
+
+def sign_compact(payload: bytes, key: SigningKey, *, typ: str) -> str:
+    """A compact JWS with the payload attached (signed tree heads: small, self-contained)."""
+    return _ENGINE.encode(
+        payload, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": typ}
+    )
+
+
+def verify_compact(token: str, candidates: Sequence[PinnedKey], *, typ: str) -> bytes:
+    """The payload of a compact JWS signed by one of ``candidates`` with header ``typ``."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise SignatureError(f"the JWS is malformed: {error}") from error
+    alg = header.get("alg")
+    if alg not in ACCEPTED_ALGORITHMS:
+        raise AlgorithmNotAllowedError(f"alg {alg!r} is not accepted")
+    if header.get("typ") != typ:
+        raise SignatureError(f'the JWS "typ" must be "{typ}"')
+    key = select_key(candidates, header.get("kid"))
+    if key is None:
+        raise UnknownKeyError(f"no known key has kid {header.get('kid')!r}")
+    if alg not in key.algorithms:
+        raise AlgorithmNotAllowedError(f"alg {alg!r} does not match the key's type")
+    try:
+        payload: bytes = _ENGINE.decode_complete(token, key.public_key, algorithms=[alg])["payload"]
+    except jwt.PyJWTError as error:
+        raise SignatureError("the signature does not verify") from error
+    return payload
