@@ -17,11 +17,12 @@ from gateway.store.models import AuditEvent, AuditHead
 WORKERS, APPENDS = 4, 40
 
 
-def append_many(url: str, worker: int, start: multiprocessing.synchronize.Event) -> None:
+def append_many(url: str, worker: int, start: multiprocessing.synchronize.Barrier) -> None:
     from gateway.audit import log as audit_log
 
     database = Database(url)
-    start.wait()
+    database.ping()  # connected and imported before the race starts
+    start.wait(timeout=60)
     for n in range(APPENDS):
         with database.transaction() as session:
             audit_log.append(
@@ -38,13 +39,12 @@ def append_many(url: str, worker: int, start: multiprocessing.synchronize.Event)
 
 def test_concurrent_workers_append_one_linear_log(database_url):
     context = multiprocessing.get_context("spawn")
-    start = context.Event()
+    start = context.Barrier(WORKERS)
     processes = [
         context.Process(target=append_many, args=(database_url, w, start)) for w in range(WORKERS)
     ]
     for process in processes:
         process.start()
-    start.set()
     for process in processes:
         process.join(timeout=120)
         assert process.exitcode == 0
