@@ -164,6 +164,13 @@ class ConflictError(GatewayError):
     title = "Message id already used"
 
 
+class ForbiddenError(GatewayError):
+    """Authenticated, but this role may not do that."""
+
+    kind = "forbidden"
+    title = "Not allowed for this role"
+
+
 class NotFoundError(GatewayError):
     """Absent, or present but not visible to the caller: the two are indistinguishable."""
 

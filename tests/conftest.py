@@ -35,6 +35,8 @@ REQUIRE_ALL = os.environ.get("GATEWAY_TEST_REQUIRE_ALL") == "1"
 PARTNER_IDS = ("KR", "US", "QZ")
 #: The operator API token of the test gateway (only its digest is configured).
 OPERATOR_TOKEN = "test-operator-token-not-secret"
+#: An auditor's token (role auditor).
+AUDITOR_TOKEN = "test-auditor-token-not-secret"
 
 
 # --- keys and registry ------------------------------------------------------------------------
@@ -142,7 +144,10 @@ def settings(
         key_pins_dir=pins_dir,
         keys_dir=keys_dir,
         validate_responses=True,
-        operator_tokens=f"review-ui={hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()}",
+        operator_tokens=(
+            f"review-ui={hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()},"
+            f"compliance:auditor={hashlib.sha256(AUDITOR_TOKEN.encode()).hexdigest()}"
+        ),
     )
 
 

@@ -14,17 +14,30 @@ from typing import Any
 from starlette.requests import Request
 
 from gateway.api.edge import services_of
-from gateway.errors import ConfigurationError, TokenInvalidError
+from gateway.errors import ConfigurationError, ForbiddenError, TokenInvalidError
+
+ROLES = ("system", "auditor")
 
 
-def parse_operator_tokens(setting: str) -> dict[str, str]:
-    """``name=sha256hex,…`` → {digest: name}; ConfigurationError on a malformed entry."""
-    tokens: dict[str, str] = {}
+def parse_operator_tokens(setting: str) -> dict[str, tuple[str, str]]:
+    """``name[:role]=sha256hex,…`` → {digest: (name, role)}; ConfigurationError if malformed.
+
+    Roles: ``system`` (the default: the gateway's own systems, e.g. the review screens) and
+    ``auditor`` (read-only access to the audit log).
+    """
+    tokens: dict[str, tuple[str, str]] = {}
     for entry in filter(None, (part.strip() for part in setting.split(","))):
-        name, _, digest = entry.partition("=")
-        if not name or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise ConfigurationError(f"operator_tokens: {entry!r} is not name=<sha256 hex>")
-        tokens[digest] = name
+        who, _, digest = entry.partition("=")
+        name, _, role = who.partition(":")
+        role = role or "system"
+        if (
+            not name
+            or role not in ROLES
+            or len(digest) != 64
+            or any(c not in "0123456789abcdef" for c in digest)
+        ):
+            raise ConfigurationError(f"operator_tokens: {entry!r} is not name[:role]=<sha256 hex>")
+        tokens[digest] = (name, role)
     return tokens
 
 
@@ -37,7 +50,17 @@ def new_operator_token() -> tuple[str, str]:
 def operator_info(token: str, request: Request) -> dict[str, Any]:
     services = services_of(request.scope)
     presented = hashlib.sha256(token.encode()).hexdigest()
-    for digest, name in parse_operator_tokens(services.settings.operator_tokens).items():
+    for digest, (name, role) in parse_operator_tokens(services.settings.operator_tokens).items():
         if hmac.compare_digest(presented, digest):
-            return {"sub": f"operator:{name}"}
+            return {
+                "sub": f"{role}:{name}" if role == "auditor" else f"operator:{name}",
+                "role": role,
+            }
     raise TokenInvalidError("the operator token is not valid")
+
+
+def require_role(token_info: dict[str, Any], role: str) -> str:
+    """The caller's name if it holds ``role``; ForbiddenError otherwise."""
+    if token_info.get("role") != role:
+        raise ForbiddenError(f"this operation needs the {role} role")
+    return str(token_info["sub"])

@@ -8,6 +8,7 @@ from typing import Any
 import flask
 
 from gateway.api.context import services
+from gateway.api.operators import require_role
 from gateway.documents.hardened import parse_json
 from gateway.errors import NotFoundError
 from gateway.exchange.onward import decide_onward
@@ -15,7 +16,8 @@ from gateway.policy.engine import decide
 from gateway.policy.model import Context
 
 
-def post_explanation(user: str) -> flask.Response:
+def post_explanation(user: str, token_info: dict[str, Any]) -> flask.Response:
+    require_role(token_info, "system")
     gateway = services()
     request = parse_json(flask.request.get_data(), max_bytes=gateway.settings.max_body_bytes)
     gateway.json_schemas.check("ExplanationRequest", request)

@@ -48,6 +48,7 @@ STATUS_BY_ERROR: dict[type[errors.GatewayError], int] = {
     errors.UnsupportedMediaTypeError: 415,
     errors.ConflictError: 409,
     errors.NotFoundError: 404,
+    errors.ForbiddenError: 403,
     errors.StoreUnavailableError: 503,
     errors.ConfigurationError: 500,
 }
@@ -175,6 +176,8 @@ class ProblemResponder:
             (v for cls, v in _CONNEXION_KINDS.items() if isinstance(error, cls)),
             ("request-invalid", error.title or "Request refused"),
         )
+        if error.status >= 500:
+            kind, title = "internal-error", "Internal error"
         return self.problem(
             request, kind=kind, title=title, status=error.status, detail=str(error.detail or title)
         )

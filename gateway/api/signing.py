@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import flask
 
 from gateway.trust.jws import sign_detached
 
@@ -34,3 +38,22 @@ def sign_response(
         issued_at=datetime.now(UTC),
     )
     return {SIGNATURE_HEADER: signature}
+
+
+def json_answer(
+    services: Services, body: Any, *, token_info: dict[str, Any], message_type: str
+) -> flask.Response:
+    """A JSON response, signed when the caller is a partner (PROTOCOL §4)."""
+    encoded = json.dumps(body, separators=(",", ":")).encode()
+    headers: dict[str, str] = {}
+    assertion = token_info.get("assertion")
+    if assertion is not None:
+        headers = sign_response(
+            services,
+            encoded,
+            content_type="application/json",
+            message_id=str(uuid.uuid4()),
+            message_type=message_type,
+            audience=assertion.caller,
+        )
+    return flask.Response(encoded, status=200, content_type="application/json", headers=headers)

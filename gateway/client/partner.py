@@ -102,7 +102,8 @@ class PartnerClient:
         return self._answer(self.http.post(self.base_url + path, content=body, headers=headers))
 
     def get(self, path: str) -> Answer:
-        headers = {"Authorization": f"Bearer {self.assertion('GET', path)}"}
+        """GET ``path`` (which may carry a query; ``htu`` binds the URL without it, PROTOCOL §3)."""
+        headers = {"Authorization": f"Bearer {self.assertion('GET', path.split('?', 1)[0])}"}
         return self._answer(self.http.get(self.base_url + path, headers=headers))
 
     def _answer(self, response: httpx.Response) -> Answer:

@@ -301,6 +301,17 @@ def read_own_message(
         ).scalar_one_or_none()
         if found is None:
             raise NotFoundError(f"no message {message_id} sent by {assertion.caller}")
+        audit_log.append(
+            session,
+            audit_log.Event(
+                tag=f"partner:{found.message_type}:read",
+                occurred_at=now,
+                actor=assertion.caller,
+                partner=assertion.caller,
+                message_id=message_id,
+                body_sha256=found.body_sha256,
+            ),
+        )
         return StoredMessage(
             found.message_id, found.content_type, found.body, found.signature, found.message_type
         )

@@ -33,10 +33,11 @@ class RefusalLog:
     ) -> int:
         """Append ``<source>:<subject>:refused`` in a transaction of its own; returns its index.
 
-        The source is ``operator`` for the gateway's own systems (callers ``operator:<name>``),
-        ``partner`` otherwise; only a partner's id goes in the event's partner field.
+        The source is the caller's kind for the gateway's own systems and auditors (callers
+        ``operator:<name>``, ``auditor:<name>``), ``partner`` otherwise; only a partner's id goes
+        in the event's partner field.
         """
-        source = "operator" if caller and caller.startswith("operator:") else "partner"
+        source = caller.split(":", 1)[0] if caller and ":" in caller else "partner"
         with self._db.transaction() as session:
             leaf = audit_log.append(
                 session,

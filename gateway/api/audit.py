@@ -1,0 +1,94 @@
+"""``/v1/audit/…``: read-only access for auditors; tree heads and proofs for partners too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import flask
+
+from gateway.api.context import services
+from gateway.api.operators import require_role
+from gateway.api.signing import json_answer
+from gateway.audit import checkpoints
+from gateway.audit.queries import EventQuery, message_record, search_events
+from gateway.exchange import replay
+
+
+def _caller(token_info: dict[str, Any]) -> str:
+    """Auditors, or partners (whose assertion is consumed like on any partner call)."""
+    if "assertion" in token_info:
+        gateway = services()
+        with gateway.database.transaction() as session:
+            replay.consume(
+                session,
+                token_info["assertion"],
+                now=datetime.now(UTC),
+                skew=timedelta(seconds=gateway.settings.clock_skew_seconds),
+            )
+        return str(token_info["sub"])
+    return require_role(token_info, "auditor")
+
+
+def get_events(token_info: dict[str, Any], **criteria: Any) -> flask.Response:
+    require_role(token_info, "auditor")
+    query = EventQuery(
+        partner=criteria.get("partner"),
+        message_id=criteria.get("message_id"),
+        tag=criteria.get("tag"),
+        actor=criteria.get("actor"),
+        decision=criteria.get("decision"),
+        start=_instant(criteria.get("since")),
+        end=_instant(criteria.get("until")),
+        after=criteria.get("after", -1),
+        limit=criteria.get("limit", 100),
+    )
+    events = search_events(services().database, query)
+    result: dict[str, Any] = {"events": events}
+    if len(events) == query.limit:
+        result["next_after"] = events[-1]["log_index"]
+    return flask.jsonify(result)
+
+
+def _instant(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def get_message(message_id: str, token_info: dict[str, Any]) -> flask.Response:
+    actor = require_role(token_info, "auditor")
+    return flask.jsonify(
+        message_record(services().database, message_id, actor=actor, now=datetime.now(UTC))
+    )
+
+
+def get_tree_head(token_info: dict[str, Any]) -> flask.Response:
+    _caller(token_info)
+    gateway = services()
+    head = checkpoints.sign_tree_head(
+        gateway.database, gateway.keyring.active, gateway.settings.gateway_id, datetime.now(UTC)
+    )
+    body = {
+        "tree_size": head.tree_size,
+        "root_hash": head.root_hash.hex(),
+        "timestamp": head.signed_at.isoformat(),
+        "signed_tree_head": head.token,
+    }
+    return json_answer(gateway, body, token_info=token_info, message_type="tree-head")
+
+
+def get_inclusion_proof(token_info: dict[str, Any], index: int, tree_size: int) -> flask.Response:
+    _caller(token_info)
+    leaf, proof = checkpoints.inclusion_proof(services().database, index, tree_size)
+    body = {"index": index, "tree_size": tree_size, "leaf_hash": leaf.hex()}
+    body["proof"] = [p.hex() for p in proof]
+    return json_answer(services(), body, token_info=token_info, message_type="inclusion-proof")
+
+
+def get_consistency_proof(token_info: dict[str, Any], first: int, second: int) -> flask.Response:
+    _caller(token_info)
+    proof = checkpoints.consistency_proof(services().database, first, second)
+    body = {"first": first, "second": second, "proof": [p.hex() for p in proof]}
+    return json_answer(services(), body, token_info=token_info, message_type="consistency-proof")

@@ -1,0 +1,127 @@
+"""``gateway audit checkpoint|export|verify|retention``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway.cli.root import main, settings_of
+from gateway.errors import GatewayError
+from gateway.settings import Settings
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident exchange log."""
+
+
+def _services(settings: Settings) -> Any:
+    from gateway.app import build_services
+
+    try:
+        return build_services(settings)
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+
+
+@audit.command("checkpoint")
+@click.pass_context
+def audit_checkpoint(ctx: click.Context) -> None:
+    """Sign a tree head of the log as it is now (run it periodically, e.g. from cron)."""
+    from gateway.audit.checkpoints import sign_tree_head
+
+    settings = settings_of(ctx)
+    services = _services(settings)
+    head = sign_tree_head(
+        services.database, services.keyring.active, settings.gateway_id, datetime.now(UTC)
+    )
+    click.echo(f"tree size {head.tree_size}, root {head.root_hash.hex()}")
+    click.echo(head.token)
+
+
+@audit.command("export")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="Exclusive end date.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--auditor", default="cli", show_default=True, help="Who makes the export (audited).")
+@click.pass_context
+def audit_export(
+    ctx: click.Context, start: datetime, end: datetime, out: Path, auditor: str
+) -> None:
+    """Write the events of [FROM, TO) with everything needed to verify them offline."""
+    from gateway.audit.export import export_log
+
+    settings = settings_of(ctx)
+    services = _services(settings)
+    data = export_log(
+        services.database,
+        services.registry,
+        services.keyring,
+        gateway_id=settings.gateway_id,
+        start=start.replace(tzinfo=UTC),
+        end=end.replace(tzinfo=UTC),
+        actor=f"auditor:{auditor}",
+        now=datetime.now(UTC),
+    )
+    out.write_text(json.dumps(data), encoding="utf-8")
+    click.echo(
+        f"{len(data['events'])} events, {len(data['messages'])} messages, "
+        f"tree size {len(data['leaf_hashes'])} → {out}"
+    )
+
+
+@audit.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--previous-head",
+    help="An earlier signed tree head (token, or a file holding one), or an earlier export file.",
+)
+@click.option(
+    "--jwks",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The gateway's public keys as you hold them (else the file's own, with a warning).",
+)
+def audit_verify(file: Path, previous_head: str | None, jwks: Path | None) -> None:
+    """Verify an export offline (signatures, events, root, consistency); exit 1 on failure."""
+    from gateway.audit.verify import verify_export
+    from gateway.trust.keys import PinnedKey
+
+    data = json.loads(file.read_text(encoding="utf-8"))
+    trusted = None
+    if jwks is not None:
+        trusted = [PinnedKey.from_jwk(k) for k in json.loads(jwks.read_text())["keys"]]
+    previous_export = None
+    if previous_head and Path(previous_head).is_file():
+        text = Path(previous_head).read_text(encoding="utf-8").strip()
+        if text.startswith("{"):
+            previous_export, previous_head = json.loads(text), None
+        else:
+            previous_head = text
+    report = verify_export(
+        data, trusted_keys=trusted, previous_head=previous_head, previous_export=previous_export
+    )
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@audit.command("retention")
+@click.pass_context
+def audit_retention(ctx: click.Context) -> None:
+    """Delete the bodies whose retention period has ended (their leaves stay)."""
+    from gateway.audit.retention import apply_retention
+
+    services = _services(settings_of(ctx))
+    deleted = apply_retention(services.database, now=datetime.now(UTC))
+    click.echo(f"{len(deleted)} message bodies deleted under retention")

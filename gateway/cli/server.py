@@ -1,0 +1,83 @@
+"""``gateway migrate`` and ``gateway serve``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from gateway.cli.root import main, settings_of
+from gateway.errors import GatewayError
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from gateway.store import migrate as migrations
+
+    settings = settings_of(ctx)
+    if settings.is_sqlite:
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    migrations.upgrade(settings.database_url)
+    click.echo("database is at the newest migration")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default from settings).")
+@click.option("--port", type=int, help="Port (default from settings).")
+@click.option("--workers", type=int, help="Worker processes (default from settings).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the gateway with uvicorn."""
+    import os
+
+    import uvicorn
+
+    from gateway.app import build_services
+    from gateway.audit.system_events import note_policy_in_force
+    from gateway.store.migrate import pending_revision
+
+    settings = settings_of(ctx)
+    try:
+        services = build_services(settings)  # fail here, clearly, rather than in every worker
+        services.database.ping()
+        pending = pending_revision(services.database.engine)
+        if pending is not None:
+            raise click.ClickException(
+                f"the database is not at migration {pending}; run `gateway migrate` first"
+            )
+        # once, before the workers start: the policy set in force goes into the audit log
+        changed = note_policy_in_force(
+            services.database, services.policies.digest, now=datetime.now(UTC)
+        )
+        services.database.dispose()
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    if changed:
+        click.echo(f"policy {services.policies.digest[:16]} ({changed})")
+    host = host or settings.host
+    port = port or settings.port
+    base = f"http://{host}:{port}"
+    click.echo(f"gateway {settings.gateway_id} on {base}")
+    click.echo(f"  API        {base}/v1/seizure-reports")
+    click.echo(f"  Swagger UI {base}/ui/")
+    click.echo(f"  JWKS       {base}/.well-known/jwks.json")
+    click.echo(
+        "  try        .venv/bin/gateway send seizure-report specs/samples/seizure-report.json "
+        f"--as KR --to {base}"
+    )
+    if ctx.parent and ctx.parent.params.get("config"):
+        os.environ["GATEWAY_CONFIG"] = str(ctx.parent.params["config"])
+    uvicorn.run(
+        "gateway.app:asgi_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
