@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from inbound_http import scratch_database  # noqa: E402
+
 from gateway.audit import log as audit_log  # noqa: E402
 from gateway.audit import merkle  # noqa: E402
 from gateway.audit.export import EXPORT_FORMAT  # noqa: E402
@@ -33,7 +35,6 @@ from gateway.audit.verify import verify_export  # noqa: E402
 from gateway.store import migrate  # noqa: E402
 from gateway.store.db import Database  # noqa: E402
 from gateway.trust.keys import SigningKey, generate_jwk  # noqa: E402
-from inbound_http import scratch_database  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -57,9 +58,18 @@ def bench_append(url: str, count: int) -> tuple[float, float]:
     for i in range(count):
         f = fields(i)
         with database.transaction() as session:
-            audit_log.append(session, audit_log.Event(
-                tag=f["tag"], occurred_at=T0 + timedelta(seconds=i), actor="KR", partner="KR",
-                message_id=f["message_id"], body_sha256=f["body_sha256"], detail=f["detail"]))
+            audit_log.append(
+                session,
+                audit_log.Event(
+                    tag=f["tag"],
+                    occurred_at=T0 + timedelta(seconds=i),
+                    actor="KR",
+                    partner="KR",
+                    message_id=f["message_id"],
+                    body_sha256=f["body_sha256"],
+                    detail=f["detail"],
+                ),
+            )
     database_rate = count / (time.perf_counter() - started)
     database.dispose()
     started = time.perf_counter()
@@ -77,12 +87,30 @@ def synthetic_export(count: int, key: SigningKey) -> dict:
         leaf = leaf_hash(entry)
         chain = chain_hash(chain, leaf)
         hashes.append(leaf)
-        events.append({**{k: v for k, v in f.items() if k != "log_index"}, "log_index": i,
-                       "entry": base64.b64encode(entry).decode(), "leaf_hash": leaf.hex(), "chain_hash": chain.hex()})
+        events.append(
+            {
+                **{k: v for k, v in f.items() if k != "log_index"},
+                "log_index": i,
+                "entry": base64.b64encode(entry).decode(),
+                "leaf_hash": leaf.hex(),
+                "chain_hash": chain.hex(),
+            }
+        )
     head = TreeHead("JP", count, merkle.root(hashes), T0)
-    return {"format": EXPORT_FORMAT, "gateway": "JP", "exported_at": T0.isoformat(), "from": "", "to": "",
-            "tree_head": head.sign(key), "leaf_hashes": [h.hex() for h in hashes], "first_index": 0,
-            "chain_before": GENESIS.hex(), "events": events, "messages": {}, "keys": {"JP": {"keys": []}}}
+    return {
+        "format": EXPORT_FORMAT,
+        "gateway": "JP",
+        "exported_at": T0.isoformat(),
+        "from": "",
+        "to": "",
+        "tree_head": head.sign(key),
+        "leaf_hashes": [h.hex() for h in hashes],
+        "first_index": 0,
+        "chain_before": GENESIS.hex(),
+        "events": events,
+        "messages": {},
+        "keys": {"JP": {"keys": []}},
+    }
 
 
 def hashlib_alone(data: dict) -> None:
@@ -93,7 +121,10 @@ def hashlib_alone(data: dict) -> None:
         chain = hashlib.sha256(chain + leaf).digest()
         leaves.append(leaf)
     while len(leaves) > 1:  # a level-by-level tree has the same number of node hashes
-        pairs = [hashlib.sha256(b"\x01" + leaves[i] + leaves[i + 1]).digest() for i in range(0, len(leaves) - 1, 2)]
+        pairs = [
+            hashlib.sha256(b"\x01" + leaves[i] + leaves[i + 1]).digest()
+            for i in range(0, len(leaves) - 1, 2)
+        ]
         leaves = pairs + ([leaves[-1]] if len(leaves) % 2 else [])
 
 
@@ -101,7 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--appends", type=int, default=5_000)
-    parser.add_argument("--postgres", help="PostgreSQL server URL (a scratch database is created and dropped)")
+    parser.add_argument(
+        "--postgres", help="PostgreSQL server URL (a scratch database is created and dropped)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch, scratch_database(args.postgres) as pg_url:
@@ -109,8 +142,10 @@ def main() -> None:
         migrate.upgrade(url)
         db_rate, hash_rate = bench_append(url, args.appends)
     store = "PostgreSQL" if args.postgres else "SQLite (WAL, synchronous=FULL)"
-    print(f"append, one transaction per event, {store}: {db_rate:,.0f} events/s; "
-          f"hashlib alone {hash_rate:,.0f} events/s ({db_rate / hash_rate:.1%})")
+    print(
+        f"append, one transaction per event, {store}: {db_rate:,.0f} events/s; "
+        f"hashlib alone {hash_rate:,.0f} events/s ({db_rate / hash_rate:.1%})"
+    )
 
     jwk = generate_jwk()
     key = SigningKey.from_jwk(jwk)
@@ -123,8 +158,11 @@ def main() -> None:
     started = time.perf_counter()
     hashlib_alone(data)
     alone_s = time.perf_counter() - started
-    print(f"offline verify of {args.events:,} events: {verify_s:.1f} s = {args.events / verify_s:,.0f} events/s; "
-          f"hashlib alone {alone_s:.1f} s = {args.events / alone_s:,.0f} events/s ({alone_s / verify_s:.0%})")
+    rate, alone_rate = args.events / verify_s, args.events / alone_s
+    print(
+        f"offline verify of {args.events:,} events: {verify_s:.1f} s = {rate:,.0f} events/s; "
+        f"hashlib alone {alone_s:.1f} s = {alone_rate:,.0f} events/s ({alone_s / verify_s:.0%})"
+    )
 
 
 if __name__ == "__main__":

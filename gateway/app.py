@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import connexion
+import flask
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
 from connexion.validators import AbstractRequestBodyValidator
@@ -34,6 +38,7 @@ from gateway.registry import Registry
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
 from gateway.trust.keys import Keyring
+from gateway.web import create_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +126,7 @@ def create_app(
     services = services or build_services(settings)
     app = connexion.FlaskApp(__name__)
     app.app.extensions[EXTENSION_KEY] = services
+    _configure_web(app.app, settings)
     app.add_api(
         connexion_view(load_spec(settings.spec_path)),
         strict_validation=True,
@@ -139,6 +145,33 @@ def create_app(
         app.add_error_handler(error_class, handler)
     app.add_middleware(RequestEdge, position=MiddlewarePosition.BEFORE_SWAGGER, services=services)
     return app
+
+
+def _web_secret(path: Path) -> bytes:
+    """The session-signing secret, created (0600) on first use."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secret = secrets.token_bytes(32)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker made it a moment ago
+            return path.read_bytes()
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secret)
+        return secret
+
+
+def _configure_web(flask_app: flask.Flask, settings: Settings) -> None:
+    flask_app.secret_key = _web_secret(settings.web_secret_file)
+    flask_app.config.update(
+        SESSION_COOKIE_NAME="gateway_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+    )
+    flask_app.register_blueprint(create_blueprint())
 
 
 def asgi_app_from_environment() -> connexion.FlaskApp:

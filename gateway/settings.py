@@ -40,6 +40,8 @@ class Settings:
     #: Machine-local trust store: ``<ID>.jwks.json`` files with keys pinned on this installation,
     #: added to those in the registry files (``gateway partners add-key`` writes here).
     key_pins_dir: Path = PROJECT_ROOT / "var" / "pins"
+    #: The secret that signs web session cookies (created, mode 0600, if missing).
+    web_secret_file: Path = PROJECT_ROOT / "var" / "web-secret"
     #: Directory with this gateway's private signing keys (``<ID>.private.jwk``, mode 0600).
     keys_dir: Path = PROJECT_ROOT / "var" / "keys"
     #: The OpenAPI document (single source of truth for routes, bodies and problems).

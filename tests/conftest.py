@@ -144,6 +144,7 @@ def settings(
         key_pins_dir=pins_dir,
         keys_dir=keys_dir,
         validate_responses=True,
+        web_secret_file=tmp_path / "web-secret",
         operator_tokens=(
             f"review-ui={hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()},"
             f"compliance:auditor={hashlib.sha256(AUDITOR_TOKEN.encode()).hexdigest()}"

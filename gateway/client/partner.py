@@ -59,6 +59,15 @@ class PartnerClient:
         self.receiver_keys = tuple(receiver_keys)
         self.http = http or httpx.Client(timeout=30.0)
 
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> PartnerClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def assertion(self, method: str, path: str) -> str:
         return make_assertion(
             self.key,

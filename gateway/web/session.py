@@ -1,0 +1,111 @@
+"""Web sessions: signed, HttpOnly, Secure, SameSite=Strict cookies; CSRF on every form.
+
+Until officers' accounts exist (issue 7), a person signs in with an operator token of role
+``auditor``; the session then holds only the name and role, never the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+import flask
+
+from gateway.api.context import services
+from gateway.api.operators import parse_operator_tokens
+from gateway.audit import log as audit_log
+
+SESSION_SECONDS = 8 * 3600
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def csrf_token() -> str:
+    if "csrf" not in flask.session:
+        flask.session["csrf"] = secrets.token_urlsafe(32)
+    return str(flask.session["csrf"])
+
+
+def check_csrf() -> None:
+    """Refuse a form whose token is not this session's (an absent token never matches)."""
+    sent = flask.request.form.get("csrf", "")
+    expected = flask.session.get("csrf", "")
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        flask.abort(400, "the form is stale or forged (CSRF check); reload the page")
+
+
+def current_user() -> dict[str, Any] | None:
+    user = flask.session.get("user")
+    if not user or time.time() - flask.session.get("since", 0) > SESSION_SECONDS:
+        return None
+    return {"name": user, "role": flask.session.get("role")}
+
+
+def requires(role: str) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                wanted = flask.request.full_path.rstrip("?")
+                return flask.redirect(flask.url_for("web.login", next=wanted))
+            if user["role"] != role:
+                flask.abort(403, f"this page needs the {role} role")
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def _record(tag: str, actor: str) -> None:
+    gateway = services()
+    with gateway.database.transaction() as session:
+        audit_log.append(
+            session, audit_log.Event(tag=tag, occurred_at=datetime.now(UTC), actor=actor)
+        )
+
+
+def session_pages(web: flask.Blueprint) -> None:
+    @web.app_context_processor
+    def layout_values() -> dict[str, Any]:
+        return {"user": current_user(), "csrf_token": csrf_token}
+
+    @web.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        error = None
+        if flask.request.method == "POST":
+            check_csrf()
+            presented = hashlib.sha256(flask.request.form.get("token", "").encode()).hexdigest()
+            tokens = parse_operator_tokens(services().settings.operator_tokens)
+            match = next((v for d, v in tokens.items() if hmac.compare_digest(d, presented)), None)
+            if match is not None and match[1] == "auditor":
+                name = f"auditor:{match[0]}"
+                flask.session.clear()  # a new session id and CSRF token after sign-in
+                flask.session.update(user=name, role="auditor", since=time.time())
+                csrf_token()
+                _record("auditor:session:opened", name)
+                target = flask.request.args.get("next", "")
+                return flask.redirect(
+                    target if target.startswith("/web/") else flask.url_for("web.events")
+                )
+            error = "That token is not an auditor's token."
+        return flask.render_template("login.html", error=error), 200 if error is None else 401
+
+    @web.post("/logout")
+    def logout() -> Any:
+        check_csrf()
+        user = current_user()
+        if user is not None:
+            _record("auditor:session:closed", user["name"])
+        flask.session.clear()
+        return flask.redirect(flask.url_for("web.login"))
+
+    @web.get("/")
+    def home() -> Any:
+        return flask.redirect(flask.url_for("web.events"))

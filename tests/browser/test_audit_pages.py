@@ -1,0 +1,141 @@
+"""The auditors' pages in real headless Chromium (Debian's package, driven by Playwright),
+against a real gateway process that real partner calls have filled."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from gateway.client.partner import PartnerClient
+from gateway.registry import pinned_keys
+from gateway.settings import PROJECT_ROOT
+from gateway.trust.keys import SigningKey, read_jwk_file
+from tests.processes import gateway_environment, serving
+
+pytestmark = pytest.mark.browser
+AUDITOR_TOKEN = "browser-test-auditor-token"
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Debian's chromium is not installed (apt-get install chromium); .ci/run installs it"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, sqlite_template: Path) -> Iterator[dict[str, str]]:
+    database = tmp_path / "gateway.sqlite3"
+    shutil.copy(sqlite_template, database)
+    digest = hashlib.sha256(AUDITOR_TOKEN.encode()).hexdigest()
+    env = gateway_environment(
+        tmp_path, f"sqlite:///{database}", GATEWAY_OPERATOR_TOKENS=f"compliance:auditor={digest}"
+    )
+    with serving(env, tmp_path / "serve.log") as base:
+        with PartnerClient(
+            base_url=base,
+            caller="KR",
+            receiver="JP",
+            key=SigningKey.from_jwk(read_jwk_file(tmp_path / "keys" / "KR.private.jwk")),
+            receiver_keys=pinned_keys(tmp_path / "pins", "JP"),
+        ) as kr:
+            message_id = _fill(kr)
+        yield {"base": base, "message_id": message_id}
+
+
+def _fill(kr: PartnerClient) -> str:
+    """One accepted report and one refused call, through the real protocol."""
+    sample = (PROJECT_ROOT / "specs" / "samples" / "seizure-report.json").read_bytes()
+    message_id = str(uuid.uuid4())
+    assert (
+        kr.send(
+            "/v1/seizure-reports",
+            sample,
+            content_type="application/json",
+            message_type="seizure-report",
+            message_id=message_id,
+        ).status
+        == 202
+    )
+    assert (
+        kr.send(
+            "/v1/seizure-reports",
+            b"{}",
+            content_type="application/json",
+            message_type="seizure-report",
+        ).status
+        == 422
+    )
+    return message_id
+
+
+def sign_in(page: Page, base: str, token: str = AUDITOR_TOKEN) -> None:
+    page.goto(f"{base}/web/")
+    expect(page).to_have_url(f"{base}/web/login?next=/web/audit/events")
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_auditor_follows_a_message_from_the_log_to_its_signature(chromium: Browser, gateway):
+    base = gateway["base"]
+    page = chromium.new_page(viewport={"width": 1366, "height": 768})
+    sign_in(page, base)
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    expect(page.get_by_role("cell", name="partner:seizure-report:received")).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "audit-log.png"), full_page=True)
+
+    page.get_by_label("Decision").select_option("denied")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("cell", name="partner:seizure-report:refused")).to_be_visible()
+    expect(page.get_by_role("cell", name="partner:seizure-report:received")).to_have_count(0)
+    page.get_by_role("row", name="partner:seizure-report:refused").get_by_role("link").click()
+    expect(page.get_by_text("Nothing of this message was stored: it was refused.")).to_be_visible()
+    expect(page.get_by_role("cell", name="schema-invalid")).to_be_visible()
+    page.go_back()
+
+    page.get_by_label("Decision").select_option("")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=f"{gateway['message_id'][:8]}…").first.click()
+    expect(page.get_by_role("heading", name=f"Message {gateway['message_id']}")).to_be_visible()
+    expect(page.locator("#signature-status")).to_contain_text("verified: signed by KR")
+    expect(page.get_by_role("cell", name="policy:seizure-report:decided")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "audit-message.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.goto(f"{base}/web/audit/events")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.close()
+
+
+def test_wrong_token_is_told_and_keyboard_reaches_the_form(chromium: Browser, gateway):
+    page = chromium.new_page()
+    page.goto(f"{gateway['base']}/web/login")
+    expect(page.get_by_label("Token")).to_be_focused()  # typing can start at once
+    page.keyboard.type("not-a-token")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("not an auditor's token")
+    page.close()
