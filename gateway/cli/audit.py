@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,13 +22,19 @@ def audit() -> None:
     """The tamper-evident exchange log."""
 
 
-def _services(settings: Settings) -> Any:
+@contextmanager
+def _services(settings: Settings) -> Iterator[Any]:
+    """The gateway's services for one command, its database connections closed afterwards."""
     from gateway.app import build_services
 
     try:
-        return build_services(settings)
+        services = build_services(settings)
     except GatewayError as error:
         raise click.ClickException(error.detail) from error
+    try:
+        yield services
+    finally:
+        services.database.dispose()
 
 
 @audit.command("checkpoint")
@@ -36,10 +44,10 @@ def audit_checkpoint(ctx: click.Context) -> None:
     from gateway.audit.checkpoints import sign_tree_head
 
     settings = settings_of(ctx)
-    services = _services(settings)
-    head = sign_tree_head(
-        services.database, services.keyring.active, settings.gateway_id, datetime.now(UTC)
-    )
+    with _services(settings) as services:
+        head = sign_tree_head(
+            services.database, services.keyring.active, settings.gateway_id, datetime.now(UTC)
+        )
     click.echo(f"tree size {head.tree_size}, root {head.root_hash.hex()}")
     click.echo(head.token)
 
@@ -63,17 +71,17 @@ def audit_export(
     from gateway.audit.export import export_log
 
     settings = settings_of(ctx)
-    services = _services(settings)
-    data = export_log(
-        services.database,
-        services.registry,
-        services.keyring,
-        gateway_id=settings.gateway_id,
-        start=start.replace(tzinfo=UTC),
-        end=end.replace(tzinfo=UTC),
-        actor=f"auditor:{auditor}",
-        now=datetime.now(UTC),
-    )
+    with _services(settings) as services:
+        data = export_log(
+            services.database,
+            services.registry,
+            services.keyring,
+            gateway_id=settings.gateway_id,
+            start=start.replace(tzinfo=UTC),
+            end=end.replace(tzinfo=UTC),
+            actor=f"auditor:{auditor}",
+            now=datetime.now(UTC),
+        )
     out.write_text(json.dumps(data), encoding="utf-8")
     click.echo(
         f"{len(data['events'])} events, {len(data['messages'])} messages, "
@@ -122,6 +130,6 @@ def audit_retention(ctx: click.Context) -> None:
     """Delete the bodies whose retention period has ended (their leaves stay)."""
     from gateway.audit.retention import apply_retention
 
-    services = _services(settings_of(ctx))
-    deleted = apply_retention(services.database, now=datetime.now(UTC))
+    with _services(settings_of(ctx)) as services:
+        deleted = apply_retention(services.database, now=datetime.now(UTC))
     click.echo(f"{len(deleted)} message bodies deleted under retention")

@@ -84,18 +84,19 @@ def policy_explain(
             from gateway.exchange.onward import decide_onward
             from gateway.store.db import Database
 
-            decision = decide_onward(
-                Database(settings.database_url),
-                policies,
-                registry,
-                message_id=message_id,
-                recipient=partner,
-                purpose=purpose,
-                on=day,
-                actor="cli:policy-explain",
-                gateway_id=settings.gateway_id,
-                now=datetime.now(UTC),
-            )
+            with Database(settings.database_url) as database:
+                decision = decide_onward(
+                    database,
+                    policies,
+                    registry,
+                    message_id=message_id,
+                    recipient=partner,
+                    purpose=purpose,
+                    on=day,
+                    actor="cli:policy-explain",
+                    gateway_id=settings.gateway_id,
+                    now=datetime.now(UTC),
+                )
         elif file is not None:
             if partner not in registry.partners:
                 raise click.ClickException(f"{partner} is not in the partner registry")
@@ -148,15 +149,16 @@ def policy_consent(
 
     settings = settings_of(ctx)
     try:
-        record_consent(
-            Database(settings.database_url),
-            Registry.load(settings.registry_dir, settings.key_pins_dir),
-            message_id=message_id,
-            recipient=recipient,
-            reference=reference,
-            recorded_by=f"officer:{officer}",
-            now=datetime.now(UTC),
-        )
+        with Database(settings.database_url) as database:
+            record_consent(
+                database,
+                Registry.load(settings.registry_dir, settings.key_pins_dir),
+                message_id=message_id,
+                recipient=recipient,
+                reference=reference,
+                recorded_by=f"officer:{officer}",
+                now=datetime.now(UTC),
+            )
     except GatewayError as error:
         raise click.ClickException(error.detail) from error
     click.echo(f"consent recorded: {message_id} may go to {recipient} ({reference})")

@@ -88,3 +88,10 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Short-lived users (CLI commands) close every connection when they are done."""
+        self.dispose()
