@@ -66,6 +66,9 @@ def test_concurrent_workers_append_one_linear_log(database_url):
         for w in range(WORKERS)
     }
     assert all(ns == list(range(APPENDS)) for ns in per_worker.values())
-    # the appends really interleaved: some worker's events are not one contiguous block
-    actors = [e.actor for e in events]
-    assert sum(1 for a, b in itertools.pairwise(actors) if a != b) > WORKERS - 1
+    if database_url.startswith("postgresql"):
+        # Row-lock waiters queue in order, so the workers' appends really interleave here. On
+        # SQLite a writer may re-take the lock while the others sleep in the busy handler, so
+        # the workers can run one after another; the sequence above is what must hold there.
+        actors = [e.actor for e in events]
+        assert sum(1 for a, b in itertools.pairwise(actors) if a != b) > WORKERS - 1
