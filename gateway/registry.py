@@ -19,6 +19,7 @@ from gateway.trust.keys import PinnedKey, read_jwk_file
 from gateway.yamlconfig import load_checked
 
 FRAMEWORK_TYPES = ("CMAA", "EPA", "CPTPP", "AA", "OTHER")
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "partners" / "schema.json"
 
 
 def _month_start(text: str) -> date:
@@ -51,6 +52,8 @@ class Partner:
     endpoint: str | None
     frameworks: tuple[Framework, ...]
     keys: tuple[PinnedKey, ...] = field(default_factory=tuple)
+    #: Delivery limits of this partner (max_attempts, backoff_base_seconds, backoff_cap_seconds).
+    delivery: Mapping[str, int] = field(default_factory=dict)
 
     def frameworks_in_force(self, day: date) -> tuple[Framework, ...]:
         return tuple(f for f in self.frameworks if f.in_force_on(day))
@@ -75,7 +78,8 @@ class Registry:
 
     @classmethod
     def load(cls, registry_dir: Path, key_pins_dir: Path | None = None) -> Registry:
-        schema = json.loads((registry_dir / "schema.json").read_text(encoding="utf-8"))
+        """Every ``*.yaml`` in ``registry_dir``, checked against the project's partner schema."""
+        schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
         partners: dict[str, Partner] = {}
         for path in sorted(registry_dir.glob("*.yaml")):
             data = load_checked(path, schema)
@@ -129,6 +133,7 @@ def _partner(path: Path, data: Mapping[str, Any], pins: list[dict[str, Any]]) ->
         endpoint=data.get("endpoint"),
         frameworks=frameworks,
         keys=tuple(keys.values()),
+        delivery=data.get("delivery", {}),
     )
 
 

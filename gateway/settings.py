@@ -68,6 +68,17 @@ class Settings:
     #: Serve the Swagger UI at /v1/ui/.
     swagger_ui: bool = True
     log_level: str = "INFO"
+    #: Where partners' gateways listen, ``ID=URL,…``; overrides ``endpoint`` in partners/ (for
+    #: onboarding tests and the demo).
+    partner_endpoints: str = ""
+    #: Delivery: attempts before a dead letter, exponential backoff (with jitter) base and cap,
+    #: a worker's lease on a claimed message, and the HTTP timeout of one attempt. A partner's
+    #: registry entry may set its own attempts and backoff.
+    delivery_max_attempts: int = 8
+    delivery_backoff_base_seconds: int = 2
+    delivery_backoff_cap_seconds: int = 600
+    delivery_lease_seconds: int = 60
+    delivery_timeout_seconds: int = 20
     #: The gateway's own systems allowed to call the operator API: ``name=sha256hex`` pairs,
     #: comma-separated (``gateway operators new-token NAME`` makes one). Empty: none.
     operator_tokens: str = ""

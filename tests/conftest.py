@@ -102,7 +102,8 @@ def _reset_postgres(url: str) -> None:
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE originator_consent, message, seen_assertion, audit_event, signed_tree_head"
+                "TRUNCATE originator_consent, message, seen_assertion, audit_event, "
+                "signed_tree_head, outbox_message"
             )
         )
         connection.execute(

@@ -132,6 +132,40 @@ class AuditEvent(Base):
     chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
+class OutboxMessage(Base):
+    """A message this gateway sends: decided, redacted and signed before it is written here.
+
+    States: awaiting-review → queued → sending → acknowledged | retrying → … | failed (dead
+    letter). ``claimed_until`` is a worker's lease: a claim not finished by then is taken over.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_state_next_attempt_at", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    recipient: Mapped[str] = mapped_column(String(16), index=True)
+    message_type: Mapped[str] = mapped_column(String(40))
+    content_type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(100))
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    receipt_signature: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None]
+
+
 class SignedTreeHead(Base):
     """A tree head of the audit log as signed by this gateway (PROTOCOL §8)."""
 

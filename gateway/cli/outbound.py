@@ -1,0 +1,177 @@
+"""``gateway disclose``, ``gateway outbox list|approve|retry`` and ``gateway worker``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from gateway.cli.root import main, settings_of
+from gateway.errors import GatewayError
+from gateway.settings import Settings
+
+
+def _outbound(settings: Settings) -> Any:
+    from gateway.app import build_services
+    from gateway.exchange.outbound import Outbound
+
+    try:
+        services = build_services(settings)
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    outbound = Outbound(
+        gateway_id=settings.gateway_id,
+        registry=services.registry,
+        policies=services.policies,
+        keyring=services.keyring,
+        database=services.database,
+    )
+    return services, outbound
+
+
+@main.command()
+@click.argument("message_type", type=click.Choice(["seizure-report"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--to", "recipient", required=True, help="Receiving administration.")
+@click.option(
+    "--purpose",
+    required=True,
+    type=click.Choice(["intelligence", "evidence", "revenue", "origin-verification"]),
+)
+@click.option("--officer", required=True, help="Who drafts it.")
+@click.pass_context
+def disclose(
+    ctx: click.Context, message_type: str, file: Path, recipient: str, purpose: str, officer: str
+) -> None:
+    """Decide, redact, sign and queue a message for a partner (spontaneous disclosure)."""
+    from gateway.app import build_reader
+
+    settings = settings_of(ctx)
+    services, outbound = _outbound(settings)
+    try:
+        media = "application/xml" if file.suffix.lower() == ".xml" else "application/json"
+        document = build_reader(settings).read(file.read_bytes(), media).to_dict()
+        row = outbound.disclose(
+            recipient=recipient,
+            message_type=message_type,
+            document=document,
+            purpose=purpose,
+            actor=f"officer:{officer}",
+            now=datetime.now(UTC),
+        )
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    finally:
+        services.database.dispose()
+    click.echo(f"{row.message_id} → {recipient}: {row.state}")
+    for path in row.decision["redactions"]:
+        click.echo(f"  removed {path}")
+
+
+@main.group()
+def outbox() -> None:
+    """Outgoing messages: states, dead letters, approvals."""
+
+
+@outbox.command("list")
+@click.option("--state", help="Only this state (queued, retrying, failed, …).")
+@click.pass_context
+def outbox_list(ctx: click.Context, state: str | None) -> None:
+    """Outgoing messages: state, attempts, last error (dead letters: --state failed)."""
+    from gateway.store.db import Database
+    from gateway.store.models import OutboxMessage
+
+    with Database(settings_of(ctx).database_url) as database, database.transaction() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if state:
+            query = query.where(OutboxMessage.state == state)
+        for row in session.execute(query).scalars():
+            click.echo(
+                f"{row.message_id}  {row.recipient:7} {row.state:16} attempts={row.attempts}"
+                + (f"  {row.last_error}" if row.last_error else "")
+            )
+
+
+@outbox.command("approve")
+@click.argument("message_id")
+@click.option("--officer", required=True)
+@click.option("--role", type=click.Choice(["officer", "supervisor"]), required=True)
+@click.pass_context
+def outbox_approve(ctx: click.Context, message_id: str, officer: str, role: str) -> None:
+    """Release a message awaiting review (four eyes where the policy requires them)."""
+    services, outbound = _outbound(settings_of(ctx))
+    try:
+        row = outbound.approve(
+            message_id, approver=f"officer:{officer}", role=role, now=datetime.now(UTC)
+        )
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    finally:
+        services.database.dispose()
+    click.echo(f"{row.message_id}: {row.state}")
+
+
+@outbox.command("retry")
+@click.argument("message_id")
+@click.option("--officer", required=True)
+@click.pass_context
+def outbox_retry(ctx: click.Context, message_id: str, officer: str) -> None:
+    """Queue a dead letter again."""
+    services, outbound = _outbound(settings_of(ctx))
+    try:
+        row = outbound.retry(message_id, actor=f"officer:{officer}", now=datetime.now(UTC))
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    finally:
+        services.database.dispose()
+    click.echo(f"{row.message_id}: {row.state}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Attempt what is due now, then stop.")
+@click.option(
+    "--interval", type=float, default=1.0, show_default=True, help="Seconds between polls."
+)
+@click.option("--id", "worker_id", help="Worker name in the log (default host:pid).")
+@click.pass_context
+def worker(ctx: click.Context, once: bool, interval: float, worker_id: str | None) -> None:
+    """Deliver the outbox to partners' gateways until stopped (SIGTERM/SIGINT finish the current
+    message first)."""
+    from gateway.exchange.delivery import DeliveryWorker, HttpTransport
+
+    settings = settings_of(ctx)
+    services, _ = _outbound(settings)
+    transport = HttpTransport(settings.delivery_timeout_seconds)
+    delivery = DeliveryWorker(
+        settings=settings,
+        registry=services.registry,
+        keyring=services.keyring,
+        database=services.database,
+        transport=transport,
+        worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
+    )
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping:
+            attempted = delivery.run_once()
+            if once:
+                break
+            if not attempted:
+                time.sleep(interval)
+    finally:
+        transport.close()
+        services.database.dispose()

@@ -1,0 +1,352 @@
+"""The delivery worker: takes signed messages from the outbox to partners' gateways.
+
+A worker claims due messages (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers never
+send the same message at once; SQLite's single writer does the same), holds a lease on them, and
+sends each with a fresh assertion and its stored signature, outside any database transaction.
+
+* A receipt that verifies against the partner's pinned key and names this message and its
+  digest → ``acknowledged``, receipt stored.
+* A 2xx without such a receipt, a 5xx, 408, 425, 429 or no answer → ``retrying`` after an
+  exponential backoff with jitter, until the partner's attempt limit → ``failed`` (dead letter).
+* Any other 4xx is the partner's considered refusal (e.g. its policy): ``failed`` at once, its
+  problem stored; retrying blindly would only repeat it.
+* A worker that dies leaves its claims to expire; another worker takes them over. The partner's
+  idempotency (same id, same body → the same receipt) makes the second send harmless.
+
+Every attempt is an audit event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy import or_, select
+
+from gateway.audit import log as audit_log
+from gateway.errors import GatewayError
+from gateway.registry import Registry
+from gateway.settings import Settings
+from gateway.store.db import Database
+from gateway.store.models import OutboxMessage
+from gateway.trust.assertions import make_assertion
+from gateway.trust.jws import verify_detached
+from gateway.trust.keys import Keyring
+
+logger = logging.getLogger(__name__)
+
+PATHS = {"seizure-report": "/v1/seizure-reports"}
+RETRYABLE_4XX = frozenset({408, 425, 429})
+
+
+@dataclass(frozen=True)
+class TransportResponse:
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+
+
+class TransportError(Exception):
+    """No answer: connection refused, timeout, broken connection."""
+
+
+class Transport(Protocol):
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> TransportResponse: ...
+
+
+class HttpTransport:
+    def __init__(self, timeout_seconds: float) -> None:
+        self._client = httpx.Client(timeout=timeout_seconds)
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> TransportResponse:
+        try:
+            response = self._client.post(url, content=body, headers=dict(headers))
+        except httpx.HTTPError as error:
+            raise TransportError(f"{type(error).__name__}: {error}") from error
+        return TransportResponse(response.status_code, response.content, dict(response.headers))
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def backoff_seconds(attempt: int, base: int, cap: int, rng: random.Random) -> float:
+    """Exponential backoff with jitter: up to ±50 % around ``base · 2^(attempt-1)``, capped."""
+    return float(min(cap, base * 2 ** max(attempt - 1, 0))) * rng.uniform(0.5, 1.5)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    message_id: str
+    recipient: str
+    message_type: str
+    content_type: str
+    body: bytes
+    body_sha256: str
+    signature: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    state: str  # acknowledged | retrying | failed
+    reason: str
+    status: int | None = None
+    receipt: bytes | None = None
+    receipt_signature: str | None = None
+    problem: dict[str, Any] | None = None
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        registry: Registry,
+        keyring: Keyring,
+        database: Database,
+        transport: Transport,
+        worker_id: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._keyring = keyring
+        self._db = database
+        self._transport = transport
+        self._worker_id = worker_id
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._endpoints = _parse_endpoints(settings.partner_endpoints)
+
+    def run_once(self, limit: int = 10) -> int:
+        """Claim and attempt up to ``limit`` due messages; returns how many were attempted."""
+        claimed = self._claim(limit)
+        for message in claimed:
+            self._finish(message, self._attempt(message))
+        return len(claimed)
+
+    def _claim(self, limit: int) -> list[_Claimed]:
+        now = self._clock()
+        lease = timedelta(seconds=self._settings.delivery_lease_seconds)
+        with self._db.transaction() as session:
+            rows = (
+                session.execute(
+                    select(OutboxMessage)
+                    .where(
+                        or_(
+                            OutboxMessage.state.in_(("queued", "retrying"))
+                            & (OutboxMessage.next_attempt_at <= now),
+                            (OutboxMessage.state == "sending")
+                            & (OutboxMessage.claimed_until < now),
+                        )
+                    )
+                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
+            claimed = []
+            for row in rows:
+                row.state, row.claimed_by, row.claimed_until = (
+                    "sending",
+                    self._worker_id,
+                    now + lease,
+                )
+                row.attempts += 1
+                claimed.append(
+                    _Claimed(
+                        row.message_id,
+                        row.recipient,
+                        row.message_type,
+                        row.content_type,
+                        row.body,
+                        row.body_sha256,
+                        row.signature,
+                        row.attempts,
+                    )
+                )
+            return claimed
+
+    def _attempt(self, message: _Claimed) -> _Outcome:
+        partner = self._registry.partners.get(message.recipient)
+        base = self._endpoints.get(message.recipient) or (partner.endpoint if partner else None)
+        path = PATHS.get(message.message_type)
+        if partner is None or not base or path is None:
+            return _Outcome("failed", f"no endpoint for {message.recipient} {message.message_type}")
+        url = base.rstrip("/") + path
+        headers = {
+            "Authorization": "Bearer "
+            + make_assertion(
+                self._keyring.active,
+                caller=self._settings.gateway_id,
+                receiver_id=message.recipient,
+                method="POST",
+                url=url,
+                now=self._clock(),
+            ),
+            "Content-Type": message.content_type,
+            "X-JWS-Signature": message.signature,
+        }
+        try:
+            response = self._transport.post(url, message.body, headers)
+        except TransportError as error:
+            return self._retry_or_fail(message, partner.delivery, f"no answer: {error}")
+        if response.status in (200, 202):
+            return self._check_receipt(message, partner.keys, partner.delivery, response)
+        if 400 <= response.status < 500 and response.status not in RETRYABLE_4XX:
+            problem = _problem(response.body)
+            return _Outcome(
+                "failed",
+                f"refused by {message.recipient}: HTTP {response.status} {problem.get('type', '')}",
+                response.status,
+                problem=problem,
+            )
+        return self._retry_or_fail(
+            message, partner.delivery, f"HTTP {response.status}", response.status
+        )
+
+    def _check_receipt(
+        self, message: _Claimed, keys: Any, limits: Mapping[str, int], response: TransportResponse
+    ) -> _Outcome:
+        signature = response.headers.get("x-jws-signature") or response.headers.get(
+            "X-JWS-Signature"
+        )
+        try:
+            if not signature:
+                raise GatewayError("the receipt carries no signature")
+            header = verify_detached(
+                signature,
+                response.body,
+                keys,
+                now=self._clock(),
+                clock_skew=timedelta(seconds=self._settings.clock_skew_seconds),
+            )
+            receipt = json.loads(response.body)
+            if (
+                header.iss != message.recipient
+                or header.msgtype != "receipt"
+                or header.msgid != message.message_id
+            ):
+                raise GatewayError(
+                    "the receipt's signed header names another sender, type or message"
+                )
+            if (
+                receipt.get("message_id") != message.message_id
+                or receipt.get("body_sha256") != message.body_sha256
+            ):
+                raise GatewayError("the receipt names another message or digest")
+        except (GatewayError, ValueError) as error:
+            reason = (
+                error.detail if isinstance(error, GatewayError) else f"unreadable receipt: {error}"
+            )
+            return self._retry_or_fail(
+                message, limits, f"receipt not accepted: {reason}", response.status
+            )
+        return _Outcome(
+            "acknowledged", "receipt verified", response.status, response.body, signature
+        )
+
+    def _retry_or_fail(
+        self, message: _Claimed, limits: Mapping[str, int], reason: str, status: int | None = None
+    ) -> _Outcome:
+        if message.attempt >= limits.get("max_attempts", self._settings.delivery_max_attempts):
+            return _Outcome("failed", f"{reason} (after {message.attempt} attempts)", status)
+        return _Outcome("retrying", reason, status)
+
+    def _finish(self, message: _Claimed, outcome: _Outcome) -> None:
+        now = self._clock()
+        with self._db.transaction() as session:
+            row = session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.message_id == message.message_id)
+                .with_for_update()
+            ).scalar_one()
+            if row.state == "acknowledged":
+                return  # another worker took over an expired claim and finished first
+            row.state, row.claimed_by, row.claimed_until = outcome.state, None, None
+            row.last_error = None if outcome.state == "acknowledged" else outcome.reason
+            if outcome.state == "acknowledged":
+                row.receipt, row.receipt_signature, row.acknowledged_at = (
+                    outcome.receipt,
+                    outcome.receipt_signature,
+                    now,
+                )
+            elif outcome.state == "retrying":
+                partner = self._registry.partners.get(message.recipient)
+                limits = partner.delivery if partner else {}
+                row.next_attempt_at = now + timedelta(
+                    seconds=backoff_seconds(
+                        message.attempt,
+                        limits.get(
+                            "backoff_base_seconds", self._settings.delivery_backoff_base_seconds
+                        ),
+                        limits.get(
+                            "backoff_cap_seconds", self._settings.delivery_backoff_cap_seconds
+                        ),
+                        self._rng,
+                    )
+                )
+            else:
+                row.problem = outcome.problem
+            action = {
+                "acknowledged": "delivered",
+                "retrying": "delivery-failed",
+                "failed": "dead-lettered",
+            }
+            detail: dict[str, Any] = {
+                "attempt": message.attempt,
+                "reason": outcome.reason,
+                "status": outcome.status,
+                "worker": self._worker_id,
+            }
+            if outcome.receipt:
+                receipt = json.loads(outcome.receipt)
+                detail["receipt"] = {
+                    k: receipt.get(k) for k in ("log_index", "leaf_hash", "received_at")
+                }
+                detail["receipt_sha256"] = hashlib.sha256(outcome.receipt).hexdigest()
+            audit_log.append(
+                session,
+                audit_log.Event(
+                    tag=f"system:{message.message_type}:{action[outcome.state]}",
+                    occurred_at=now,
+                    actor=f"worker:{self._worker_id}",
+                    partner=message.recipient,
+                    message_id=message.message_id,
+                    body_sha256=message.body_sha256,
+                    detail=detail,
+                ),
+            )
+        logger.info(
+            "%s to %s: %s (%s)",
+            message.message_id,
+            message.recipient,
+            outcome.state,
+            outcome.reason,
+        )
+
+
+def _problem(body: bytes) -> dict[str, Any]:
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        return {"detail": body[:500].decode("utf-8", "replace")}
+    return problem if isinstance(problem, dict) else {"detail": str(problem)[:500]}
+
+
+def _parse_endpoints(setting: str) -> dict[str, str]:
+    endpoints = {}
+    for entry in filter(None, (part.strip() for part in setting.split(","))):
+        partner, _, url = entry.partition("=")
+        endpoints[partner.strip()] = url.strip()
+    return endpoints

@@ -1,0 +1,181 @@
+"""The outbound path: a draft becomes a signed message in the outbox, or nothing.
+
+1. The policy decides for this recipient, purpose and date; a denial names its rule.
+2. What goes out is the decision's document (redactions applied), never the draft.
+3. It is signed (detached JWS, PROTOCOL §4) and written to the outbox in the same transaction as
+   its audit event. If the policy asks for review, it waits in ``awaiting-review`` until approved;
+   where a second officer is required, the approver must differ from the drafter (four eyes).
+4. The delivery worker (:mod:`gateway.exchange.delivery`) takes it from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.audit import log as audit_log
+from gateway.errors import ConflictError, ForbiddenError, NotFoundError, PolicyDeniedError
+from gateway.policy.engine import decide
+from gateway.policy.model import Context, PolicySet
+from gateway.registry import Registry
+from gateway.store.db import Database
+from gateway.store.models import OutboxMessage
+from gateway.trust.jws import sign_detached
+from gateway.trust.keys import Keyring
+
+MEDIA_TYPE = "application/json"
+
+
+def _encode(document: Mapping[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class Outbound:
+    def __init__(
+        self,
+        *,
+        gateway_id: str,
+        registry: Registry,
+        policies: PolicySet,
+        keyring: Keyring,
+        database: Database,
+    ) -> None:
+        self._id = gateway_id
+        self._registry = registry
+        self._policies = policies
+        self._keyring = keyring
+        self._db = database
+
+    def disclose(
+        self,
+        *,
+        recipient: str,
+        message_type: str,
+        document: Mapping[str, Any],
+        purpose: str,
+        actor: str,
+        now: datetime,
+        on: date | None = None,
+    ) -> OutboxMessage:
+        """Decide, redact, sign and queue a message; PolicyDeniedError if the policy refuses."""
+        partner = self._registry.get(recipient)
+        decision = decide(
+            self._policies,
+            Context(
+                partner=partner,
+                direction="out",
+                message_type=message_type,
+                on=on or now.date(),
+                document=document,
+                purpose=purpose,
+                gateway_id=self._id,
+            ),
+        )
+        if not decision.allowed:
+            denial = next(r for r in decision.rules if r.outcome == "deny")
+            raise PolicyDeniedError(denial.reason, rule=denial.rule, decision=decision.to_dict())
+        body = _encode(decision.document)
+        message_id = str(uuid.uuid4())
+        signature = sign_detached(
+            body,
+            self._keyring.active,
+            content_type=MEDIA_TYPE,
+            message_id=message_id,
+            issuer=self._id,
+            audience=recipient,
+            message_type=message_type,
+            issued_at=now,
+        )
+        row = OutboxMessage(
+            message_id=message_id,
+            recipient=recipient,
+            message_type=message_type,
+            content_type=MEDIA_TYPE,
+            body=body,
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            signature=signature,
+            decision=decision.to_dict(),
+            state="awaiting-review" if decision.review_required else "queued",
+            created_by=actor,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+        )
+        with self._db.transaction() as session:
+            session.add(row)
+            session.flush()
+            audit_log.append(
+                session,
+                audit_log.Event(
+                    tag=f"{actor.split(':', 1)[0]}:{message_type}:drafted",
+                    occurred_at=now,
+                    actor=actor,
+                    partner=recipient,
+                    message_id=message_id,
+                    body_sha256=row.body_sha256,
+                    detail={"state": row.state, "decision": decision.to_dict()},
+                ),
+            )
+        return row
+
+    def approve(self, message_id: str, *, approver: str, role: str, now: datetime) -> OutboxMessage:
+        """Release a message awaiting review; four eyes where the decision requires them."""
+        with self._db.transaction() as session:
+            row = _outbox_row(session, message_id)
+            if row.state != "awaiting-review":
+                raise ConflictError(f"message {message_id} is {row.state}, not awaiting review")
+            if row.decision.get("second_officer_required"):
+                if approver == row.created_by:
+                    raise ForbiddenError("four eyes: the drafter cannot approve their own draft")
+                if role != "supervisor":
+                    raise ForbiddenError("four eyes: the approver must hold the supervisor role")
+            row.state, row.approved_by, row.next_attempt_at = "queued", approver, now
+            audit_log.append(
+                session,
+                audit_log.Event(
+                    tag=f"officer:{row.message_type}:approved",
+                    occurred_at=now,
+                    actor=approver,
+                    partner=row.recipient,
+                    message_id=message_id,
+                    body_sha256=row.body_sha256,
+                    detail={"role": role, "drafted_by": row.created_by},
+                ),
+            )
+            return row
+
+    def retry(self, message_id: str, *, actor: str, now: datetime) -> OutboxMessage:
+        """Send a dead letter again, by hand."""
+        with self._db.transaction() as session:
+            row = _outbox_row(session, message_id)
+            if row.state != "failed":
+                raise ConflictError(f"message {message_id} is {row.state}, not a dead letter")
+            row.state, row.attempts, row.next_attempt_at = "queued", 0, now
+            row.last_error, row.problem = None, None
+            audit_log.append(
+                session,
+                audit_log.Event(
+                    tag=f"officer:{row.message_type}:retried",
+                    occurred_at=now,
+                    actor=actor,
+                    partner=row.recipient,
+                    message_id=message_id,
+                    body_sha256=row.body_sha256,
+                ),
+            )
+            return row
+
+
+def _outbox_row(session: Any, message_id: str) -> OutboxMessage:
+    row = session.execute(
+        select(OutboxMessage).where(OutboxMessage.message_id == message_id).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(f"no outgoing message {message_id}")
+    return row  # type: ignore[no-any-return]

@@ -1,0 +1,351 @@
+"""Outbound delivery between two real gateways on loopback (issue 5, "Faults to survive").
+
+KR is a real ``gateway serve`` process with its own database, keys, registry and policy; JP's
+``gateway worker`` is a real process too. JP's database is SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from jwcrypto import jwk as jwcrypto_jwk
+from jwcrypto import jws as jwcrypto_jws
+from sqlalchemy import select
+
+from gateway.app import build_services
+from gateway.errors import ForbiddenError, PolicyDeniedError
+from gateway.exchange.outbound import Outbound
+from gateway.registry import add_pinned_key
+from gateway.settings import PROJECT_ROOT, load_settings
+from gateway.store import migrate
+from gateway.store.models import AuditEvent, OutboxMessage
+from gateway.trust.keys import generate_jwk, public_part, read_jwk_file
+from tests.processes import GATEWAY, free_port, run, serving
+
+pytestmark = pytest.mark.functional
+SAMPLE = json.loads((PROJECT_ROOT / "specs" / "samples" / "seizure-report.json").read_text())
+
+
+def jp_report(handling_code: str = "H0") -> dict:
+    document = json.loads(json.dumps(SAMPLE))
+    document["reporting_administration"] = "JP"
+    document["report_id"] = "JPC-2026-0001"
+    document["markings"] = {"originator": "JP", "handling_code": handling_code, "tlp": "TLP:AMBER"}
+    return document
+
+
+def kr_directories(root: Path, jp_in_force: str = "2004-12") -> dict[str, str]:
+    """KR's own registry and policy: JP under a CMAA in force from ``jp_in_force``."""
+    partners, policies = root / "partners", root / "policies"
+    partners.mkdir(parents=True)
+    policies.mkdir()
+    (partners / "KR.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "id": "KR",
+                "name": "Republic of Korea",
+                "kind": "self",
+                "rilo_ap_member": True,
+                "endpoint": None,
+                "frameworks": [],
+                "keys": [],
+            }
+        )
+    )
+    (partners / "JP.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "id": "JP",
+                "name": "Japan",
+                "kind": "administration",
+                "rilo_ap_member": True,
+                "endpoint": None,
+                "frameworks": [{"type": "CMAA", "in_force": jp_in_force, "fy2012_enhanced": False}],
+                "keys": [],
+            }
+        )
+    )
+    for name in ("frameworks.yaml", "hub.yaml", "schema.json"):
+        shutil.copy(PROJECT_ROOT / "policies" / name, policies / name)
+    return {"GATEWAY_REGISTRY_DIR": str(partners), "GATEWAY_POLICY_DIR": str(policies)}
+
+
+class Pair:
+    """JP (the sender, database under test) and KR (a real process, SQLite of its own)."""
+
+    def __init__(self, tmp: Path, jp_database: str, *, kr_jp_in_force: str = "2004-12") -> None:
+        self.tmp = tmp
+        kr_db = tmp / "kr.sqlite3"
+        migrate.upgrade(f"sqlite:///{kr_db}")
+        self.kr_db = kr_db
+        self.kr_port = free_port()
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        self.kr_env = {
+            **base_env,
+            "GATEWAY_GATEWAY_ID": "KR",
+            "GATEWAY_DATABASE_URL": f"sqlite:///{kr_db}",
+            "GATEWAY_KEYS_DIR": str(tmp / "kr-keys"),
+            "GATEWAY_KEY_PINS_DIR": str(tmp / "kr-pins"),
+            "GATEWAY_WEB_SECRET_FILE": str(tmp / "kr-web"),
+            "GATEWAY_PORT": str(self.kr_port),
+            "GATEWAY_LOG_LEVEL": "WARNING",
+            **kr_directories(tmp / "kr", kr_jp_in_force),
+        }
+        self.jp_env = {
+            **base_env,
+            "GATEWAY_DATABASE_URL": jp_database,
+            "GATEWAY_KEYS_DIR": str(tmp / "jp-keys"),
+            "GATEWAY_KEY_PINS_DIR": str(tmp / "jp-pins"),
+            "GATEWAY_WEB_SECRET_FILE": str(tmp / "jp-web"),
+            "GATEWAY_LOG_LEVEL": "WARNING",
+            "GATEWAY_PARTNER_ENDPOINTS": f"KR=http://127.0.0.1:{self.kr_port}",
+            "GATEWAY_DELIVERY_BACKOFF_BASE_SECONDS": "1",
+            "GATEWAY_DELIVERY_BACKOFF_CAP_SECONDS": "1",
+            "GATEWAY_DELIVERY_MAX_ATTEMPTS": "3",
+            "GATEWAY_DELIVERY_TIMEOUT_SECONDS": "5",
+        }
+        assert run(self.kr_env, "keys", "init", "--no-pin").returncode == 0
+        assert run(self.jp_env, "keys", "init", "--no-pin").returncode == 0
+        jp_key = read_jwk_file(tmp / "jp-keys" / "JP.private.jwk")
+        self.kr_key = read_jwk_file(tmp / "kr-keys" / "KR.private.jwk")
+        add_pinned_key(tmp / "kr-pins", "JP", public_part(jp_key))
+        add_pinned_key(tmp / "jp-pins", "KR", public_part(self.kr_key))
+        self.settings = load_settings(environ=self.jp_env)
+        self.services = build_services(self.settings)
+        self.outbound = Outbound(
+            gateway_id="JP",
+            registry=self.services.registry,
+            policies=self.services.policies,
+            keyring=self.services.keyring,
+            database=self.services.database,
+        )
+
+    def disclose(self, count: int = 1) -> list[str]:
+        return [
+            self.outbound.disclose(
+                recipient="KR",
+                message_type="seizure-report",
+                document=jp_report(),
+                purpose="intelligence",
+                actor="officer:test",
+                now=datetime.now(UTC),
+            ).message_id
+            for _ in range(count)
+        ]
+
+    def worker_once(self) -> subprocess.CompletedProcess[str]:
+        result = run(self.jp_env, "worker", "--once", "--id", "test-worker")
+        assert result.returncode == 0, result.stderr
+        return result
+
+    def outbox(self) -> dict[str, OutboxMessage]:
+        with self.services.database.transaction() as session:
+            return {r.message_id: r for r in session.execute(select(OutboxMessage)).scalars()}
+
+    def events(self, message_id: str) -> list[str]:
+        with self.services.database.transaction() as session:
+            return [
+                e.tag
+                for e in session.execute(
+                    select(AuditEvent)
+                    .where(AuditEvent.message_id == message_id)
+                    .order_by(AuditEvent.log_index)
+                ).scalars()
+            ]
+
+    def received_at_kr(self) -> list[tuple[str, bytes]]:
+        with sqlite3.connect(self.kr_db) as connection:
+            return connection.execute(
+                "SELECT message_id, body FROM message WHERE sender = 'JP'"
+            ).fetchall()
+
+    def serve_kr(self) -> Iterator[str]:
+        return serving(self.kr_env, self.tmp / "kr.log")
+
+    def close(self) -> None:
+        self.services.database.dispose()
+
+
+@pytest.fixture
+def pair(tmp_path: Path, database_url: str) -> Iterator[Pair]:
+    made = Pair(tmp_path, database_url)
+    yield made
+    made.close()
+
+
+def test_disclosure_is_redacted_signed_delivered_once_and_acknowledged(pair):
+    (message_id,) = pair.disclose()
+    row = pair.outbox()[message_id]
+    assert row.state == "queued"
+    assert "/persons/0/name" in row.decision["redactions"]  # KR's CMAA lacks the FY2012 provisions
+    assert b"Sample Person One" not in row.body
+    with pair.serve_kr():
+        pair.worker_once()
+    row = pair.outbox()[message_id]
+    assert (row.state, row.attempts) == ("acknowledged", 1)
+    assert pair.received_at_kr() == [(message_id, row.body)]  # the exact signed bytes arrived
+    # the receipt verifies with an independent JOSE library against KR's key
+    protected, _, signature = row.receipt_signature.partition("..")
+    token = jwcrypto_jws.JWS()
+    token.deserialize(json.dumps({"protected": protected, "signature": signature}))
+    token.verify(jwcrypto_jwk.JWK(**public_part(pair.kr_key)), detached_payload=row.receipt)
+    assert pair.events(message_id)[-1] == "system:seizure-report:delivered"
+
+
+def test_partner_down_then_back_is_delivered_after_retries(pair):
+    (message_id,) = pair.disclose()
+    pair.worker_once()  # KR is not running
+    row = pair.outbox()[message_id]
+    assert row.state == "retrying" and "no answer" in row.last_error
+    time.sleep(1.6)  # the backoff (1 s ± 50 %) runs out
+    with pair.serve_kr():
+        pair.worker_once()
+    row = pair.outbox()[message_id]
+    assert (row.state, row.attempts) == ("acknowledged", 2)
+    assert pair.events(message_id)[-2:] == [
+        "system:seizure-report:delivery-failed",
+        "system:seizure-report:delivered",
+    ]
+    assert len(pair.received_at_kr()) == 1
+
+
+def test_receipt_that_does_not_verify_is_retried_then_dead_lettered(pair, tmp_path):
+    # JP pins a key that is not KR's: KR's genuine receipts cannot verify
+    (tmp_path / "jp-pins" / "KR.jwks.json").unlink()
+    add_pinned_key(tmp_path / "jp-pins", "KR", public_part(generate_jwk()))
+    pair.services = build_services(pair.settings)
+    from gateway.exchange.outbound import Outbound as _Outbound  # rebuilt registry, same database
+
+    pair.outbound = _Outbound(
+        gateway_id="JP",
+        registry=pair.services.registry,
+        policies=pair.services.policies,
+        keyring=pair.services.keyring,
+        database=pair.services.database,
+    )
+    (message_id,) = pair.disclose()
+    with pair.serve_kr():
+        for _ in range(3):
+            pair.worker_once()
+            time.sleep(1.6)
+    row = pair.outbox()[message_id]
+    assert row.state == "failed" and row.attempts == 3
+    assert "receipt not accepted" in row.last_error
+    assert pair.events(message_id)[-1] == "system:seizure-report:dead-lettered"
+    assert len(pair.received_at_kr()) == 1  # KR stored it once; the resends got the same receipt
+
+
+def test_partner_refusal_is_not_retried_and_its_problem_is_kept(tmp_path, database_url):
+    pair = Pair(
+        tmp_path, database_url, kr_jp_in_force="2999-01"
+    )  # KR has no framework with JP in force
+    try:
+        (message_id,) = pair.disclose()
+        with pair.serve_kr():
+            pair.worker_once()
+            pair.worker_once()
+        row = pair.outbox()[message_id]
+        assert (row.state, row.attempts) == ("failed", 1)
+        assert (
+            row.problem["type"].endswith("/policy-denied")
+            and row.problem["rule"] == "no-framework-in-force"
+        )
+        assert pair.received_at_kr() == []
+        retried = run(pair.jp_env, "outbox", "retry", message_id, "--officer", "test")
+        assert retried.returncode == 0 and pair.outbox()[message_id].state == "queued"
+    finally:
+        pair.close()
+
+
+def test_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(pair):
+    ids = pair.disclose(25)
+    env = {**pair.jp_env, "GATEWAY_DELIVERY_LEASE_SECONDS": "2"}
+    with pair.serve_kr():
+        worker = subprocess.Popen(
+            [*GATEWAY, "worker", "--interval", "0.1", "--id", "doomed"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(pair.received_at_kr()) < 5:
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        assert 0 < len(pair.received_at_kr()) < 25, "the worker must die in the middle of the work"
+        time.sleep(2.5)  # its claims expire
+        survivor = subprocess.Popen(
+            [*GATEWAY, "worker", "--interval", "0.1", "--id", "survivor"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if all(r.state == "acknowledged" for r in pair.outbox().values()):
+                    break
+                time.sleep(0.2)
+        finally:
+            survivor.send_signal(signal.SIGTERM)
+            survivor.wait(timeout=20)
+    outbox = pair.outbox()
+    assert all(outbox[i].state == "acknowledged" and outbox[i].receipt for i in ids)
+    received = pair.received_at_kr()
+    assert sorted(m for m, _ in received) == sorted(ids)  # each exactly once at the receiver
+
+
+def test_review_and_four_eyes_before_anything_is_queued(pair):
+    row = pair.outbound.disclose(
+        recipient="KR",
+        message_type="seizure-report",
+        document=jp_report("H2"),
+        purpose="intelligence",
+        actor="officer:tanaka",
+        now=datetime.now(UTC),
+    )
+    assert row.state == "awaiting-review" and row.decision["second_officer_required"]
+    with pytest.raises(ForbiddenError, match="drafter"):
+        pair.outbound.approve(
+            row.message_id, approver="officer:tanaka", role="supervisor", now=datetime.now(UTC)
+        )
+    with pytest.raises(ForbiddenError, match="supervisor"):
+        pair.outbound.approve(
+            row.message_id, approver="officer:sato", role="officer", now=datetime.now(UTC)
+        )
+    pair.worker_once()
+    assert pair.outbox()[row.message_id].state == "awaiting-review"  # the worker does not touch it
+    approved = pair.outbound.approve(
+        row.message_id, approver="officer:suzuki", role="supervisor", now=datetime.now(UTC)
+    )
+    assert approved.state == "queued"
+    assert pair.events(row.message_id) == [
+        "officer:seizure-report:drafted",
+        "officer:seizure-report:approved",
+    ]
+
+
+def test_policy_refusal_creates_nothing(pair):
+    document = jp_report()
+    with pytest.raises(PolicyDeniedError) as refused:
+        pair.outbound.disclose(
+            recipient="IR",
+            message_type="seizure-report",
+            document=document,
+            purpose="intelligence",
+            actor="officer:test",
+            now=datetime(2025, 5, 1, tzinfo=UTC),
+        )
+    assert refused.value.rule == "no-framework-in-force"
+    assert pair.outbox() == {}
