@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean-var
+.PHONY: run test lint bench demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check gateway tests bench migrations
 	$(BIN)/ruff format --check gateway tests bench migrations
 	$(BIN)/mypy
+
+# JP on :8080 and KR on :8081, each with its own database, keys and registry under var/demo/;
+# a seizure report goes each way through policy, outbox, delivery worker and signed receipt.
+demo: $(STAMP)
+	$(BIN)/gateway demo
 
 bench: $(STAMP)
 	$(BIN)/python bench/inbound_http.py

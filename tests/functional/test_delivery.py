@@ -7,8 +7,6 @@ KR is a real ``gateway serve`` process with its own database, keys, registry and
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -18,17 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 from sqlalchemy import select
 
 from gateway.app import build_services
+from gateway.demo import partner_directories, prepare
 from gateway.errors import ForbiddenError, PolicyDeniedError
 from gateway.exchange.outbound import Outbound
 from gateway.registry import add_pinned_key
 from gateway.settings import PROJECT_ROOT, load_settings
-from gateway.store import migrate
 from gateway.store.models import AuditEvent, OutboxMessage
 from gateway.trust.keys import generate_jwk, public_part, read_jwk_file
 from tests.processes import GATEWAY, free_port, run, serving
@@ -45,83 +42,31 @@ def jp_report(handling_code: str = "H0") -> dict:
     return document
 
 
-def kr_directories(root: Path, jp_in_force: str = "2004-12") -> dict[str, str]:
-    """KR's own registry and policy: JP under a CMAA in force from ``jp_in_force``."""
-    partners, policies = root / "partners", root / "policies"
-    partners.mkdir(parents=True)
-    policies.mkdir()
-    (partners / "KR.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "id": "KR",
-                "name": "Republic of Korea",
-                "kind": "self",
-                "rilo_ap_member": True,
-                "endpoint": None,
-                "frameworks": [],
-                "keys": [],
-            }
-        )
-    )
-    (partners / "JP.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "id": "JP",
-                "name": "Japan",
-                "kind": "administration",
-                "rilo_ap_member": True,
-                "endpoint": None,
-                "frameworks": [{"type": "CMAA", "in_force": jp_in_force, "fy2012_enhanced": False}],
-                "keys": [],
-            }
-        )
-    )
-    for name in ("frameworks.yaml", "hub.yaml", "schema.json"):
-        shutil.copy(PROJECT_ROOT / "policies" / name, policies / name)
-    return {"GATEWAY_REGISTRY_DIR": str(partners), "GATEWAY_POLICY_DIR": str(policies)}
-
-
 class Pair:
-    """JP (the sender, database under test) and KR (a real process, SQLite of its own)."""
+    """JP (the sender, database under test) and KR (a real process, SQLite of its own), set up as
+    ``gateway demo`` sets them up."""
 
-    def __init__(self, tmp: Path, jp_database: str, *, kr_jp_in_force: str = "2004-12") -> None:
+    def __init__(self, tmp: Path, jp_database: str, *, kr_jp_in_force: str | None = None) -> None:
         self.tmp = tmp
-        kr_db = tmp / "kr.sqlite3"
-        migrate.upgrade(f"sqlite:///{kr_db}")
-        self.kr_db = kr_db
-        self.kr_port = free_port()
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-        self.kr_env = {
-            **base_env,
-            "GATEWAY_GATEWAY_ID": "KR",
-            "GATEWAY_DATABASE_URL": f"sqlite:///{kr_db}",
-            "GATEWAY_KEYS_DIR": str(tmp / "kr-keys"),
-            "GATEWAY_KEY_PINS_DIR": str(tmp / "kr-pins"),
-            "GATEWAY_WEB_SECRET_FILE": str(tmp / "kr-web"),
-            "GATEWAY_PORT": str(self.kr_port),
-            "GATEWAY_LOG_LEVEL": "WARNING",
-            **kr_directories(tmp / "kr", kr_jp_in_force),
-        }
-        self.jp_env = {
-            **base_env,
-            "GATEWAY_DATABASE_URL": jp_database,
-            "GATEWAY_KEYS_DIR": str(tmp / "jp-keys"),
-            "GATEWAY_KEY_PINS_DIR": str(tmp / "jp-pins"),
-            "GATEWAY_WEB_SECRET_FILE": str(tmp / "jp-web"),
-            "GATEWAY_LOG_LEVEL": "WARNING",
-            "GATEWAY_PARTNER_ENDPOINTS": f"KR=http://127.0.0.1:{self.kr_port}",
-            "GATEWAY_DELIVERY_BACKOFF_BASE_SECONDS": "1",
-            "GATEWAY_DELIVERY_BACKOFF_CAP_SECONDS": "1",
-            "GATEWAY_DELIVERY_MAX_ATTEMPTS": "3",
-            "GATEWAY_DELIVERY_TIMEOUT_SECONDS": "5",
-        }
-        assert run(self.kr_env, "keys", "init", "--no-pin").returncode == 0
-        assert run(self.jp_env, "keys", "init", "--no-pin").returncode == 0
-        jp_key = read_jwk_file(tmp / "jp-keys" / "JP.private.jwk")
-        self.kr_key = read_jwk_file(tmp / "kr-keys" / "KR.private.jwk")
-        add_pinned_key(tmp / "kr-pins", "JP", public_part(jp_key))
-        add_pinned_key(tmp / "jp-pins", "KR", public_part(self.kr_key))
+        jp, kr = prepare(tmp, "KR", free_port(), free_port())
+        if kr_jp_in_force:
+            partner_directories(kr.root, "KR", jp_framework_in_force=kr_jp_in_force)
+        self.kr_db = kr.root / "gateway.sqlite3"
+        self.kr_key = read_jwk_file(kr.root / "keys" / "KR.private.jwk")
+        self.kr_env = kr.environment(jp)
+        self.jp_env = jp.environment(
+            kr,
+            GATEWAY_DATABASE_URL=jp_database,
+            GATEWAY_DELIVERY_BACKOFF_CAP_SECONDS="1",
+            GATEWAY_DELIVERY_MAX_ATTEMPTS="3",
+            GATEWAY_DELIVERY_TIMEOUT_SECONDS="5",
+        )
+        self.pins = jp.root / "pins"
         self.settings = load_settings(environ=self.jp_env)
+        self.connect()
+
+    def connect(self) -> None:
+        """Services and outbound on JP's side (again after its pins change)."""
         self.services = build_services(self.settings)
         self.outbound = Outbound(
             gateway_id="JP",
@@ -220,20 +165,12 @@ def test_partner_down_then_back_is_delivered_after_retries(pair):
     assert len(pair.received_at_kr()) == 1
 
 
-def test_receipt_that_does_not_verify_is_retried_then_dead_lettered(pair, tmp_path):
+def test_receipt_that_does_not_verify_is_retried_then_dead_lettered(pair):
     # JP pins a key that is not KR's: KR's genuine receipts cannot verify
-    (tmp_path / "jp-pins" / "KR.jwks.json").unlink()
-    add_pinned_key(tmp_path / "jp-pins", "KR", public_part(generate_jwk()))
-    pair.services = build_services(pair.settings)
-    from gateway.exchange.outbound import Outbound as _Outbound  # rebuilt registry, same database
-
-    pair.outbound = _Outbound(
-        gateway_id="JP",
-        registry=pair.services.registry,
-        policies=pair.services.policies,
-        keyring=pair.services.keyring,
-        database=pair.services.database,
-    )
+    (pair.pins / "KR.jwks.json").unlink()
+    add_pinned_key(pair.pins, "KR", public_part(generate_jwk()))
+    pair.close()
+    pair.connect()
     (message_id,) = pair.disclose()
     with pair.serve_kr():
         for _ in range(3):
