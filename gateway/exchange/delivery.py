@@ -32,12 +32,12 @@ from sqlalchemy import or_, select
 
 from gateway.audit import log as audit_log
 from gateway.errors import GatewayError
+from gateway.exchange.receipts import check_receipt
 from gateway.registry import Registry
 from gateway.settings import Settings
 from gateway.store.db import Database
 from gateway.store.models import OutboxMessage
 from gateway.trust.assertions import make_assertion
-from gateway.trust.jws import verify_detached
 from gateway.trust.keys import Keyring
 
 logger = logging.getLogger(__name__)
@@ -222,36 +222,19 @@ class DeliveryWorker:
             "X-JWS-Signature"
         )
         try:
-            if not signature:
-                raise GatewayError("the receipt carries no signature")
-            header = verify_detached(
-                signature,
+            check_receipt(
                 response.body,
-                keys,
+                signature,
+                keys=keys,
+                issuer=message.recipient,
+                message_id=message.message_id,
+                body_sha256=message.body_sha256,
                 now=self._clock(),
                 clock_skew=timedelta(seconds=self._settings.clock_skew_seconds),
             )
-            receipt = json.loads(response.body)
-            if (
-                header.iss != message.recipient
-                or header.msgtype != "receipt"
-                or header.msgid != message.message_id
-            ):
-                raise GatewayError(
-                    "the receipt's signed header names another sender, type or message"
-                )
-            if (
-                receipt.get("message_id") != message.message_id
-                or receipt.get("body_sha256") != message.body_sha256
-            ):
-                raise GatewayError("the receipt names another message or digest")
-        except (GatewayError, ValueError) as error:
-            reason = (
-                error.detail if isinstance(error, GatewayError) else f"unreadable receipt: {error}"
-            )
-            return self._retry_or_fail(
-                message, limits, f"receipt not accepted: {reason}", response.status
-            )
+        except GatewayError as error:
+            reason = f"receipt not accepted: {error.detail}"
+            return self._retry_or_fail(message, limits, reason, response.status)
         return _Outcome(
             "acknowledged", "receipt verified", response.status, response.body, signature
         )

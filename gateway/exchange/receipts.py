@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from gateway.trust.jws import sign_detached
-from gateway.trust.keys import SigningKey
+from gateway.errors import SignatureError
+from gateway.trust.jws import sign_detached, verify_detached
+from gateway.trust.keys import PinnedKey, SigningKey
 
 RECEIPT_MEDIA_TYPE = "application/json"
 
@@ -51,3 +53,33 @@ def make_receipt(
         issued_at=received_at,
     )
     return SignedReceipt(body, signature)
+
+
+def check_receipt(
+    body: bytes,
+    signature: str | None,
+    *,
+    keys: Sequence[PinnedKey],
+    issuer: str,
+    message_id: str,
+    body_sha256: str,
+    now: datetime,
+    clock_skew: timedelta,
+) -> dict[str, object]:
+    """The receipt's fields, if it is signed by ``issuer`` with one of ``keys`` and acknowledges
+    exactly this message and these bytes; SignatureError otherwise (pushed or pulled alike)."""
+    if not signature:
+        raise SignatureError("the receipt carries no signature")
+    header = verify_detached(signature, body, keys, now=now, clock_skew=clock_skew)
+    if header.iss != issuer or header.msgtype != "receipt" or header.msgid != message_id:
+        raise SignatureError("the receipt's signed header names another sender, type or message")
+    try:
+        receipt = json.loads(body)
+    except ValueError as error:
+        raise SignatureError(f"the receipt is not JSON: {error}") from error
+    if not isinstance(receipt, dict) or receipt.get("message_id") != message_id:
+        raise SignatureError("the receipt names another message")
+    if receipt.get("body_sha256") != body_sha256 or receipt.get("status") != "accepted":
+        raise SignatureError("the receipt does not accept these bytes")
+    return receipt
+
