@@ -53,7 +53,12 @@ class Partner:
     frameworks: tuple[Framework, ...]
     keys: tuple[PinnedKey, ...] = field(default_factory=tuple)
     #: Delivery limits of this partner (max_attempts, backoff_base_seconds, backoff_cap_seconds).
-    delivery: Mapping[str, int] = field(default_factory=dict)
+    delivery: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def pulls(self) -> bool:
+        """The partner fetches its messages (GET /v1/inbox) instead of receiving pushes."""
+        return self.delivery.get("mode") == "pull"
 
     def frameworks_in_force(self, day: date) -> tuple[Framework, ...]:
         return tuple(f for f in self.frameworks if f.in_force_on(day))

@@ -60,6 +60,9 @@ def registry_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for path in (PROJECT_ROOT / "partners").iterdir():
         shutil.copy(path, directory / path.name)
     shutil.copy(ASSETS / "registry" / "QZ.yaml", directory / "QZ.yaml")
+    # US takes its messages by pull (GET /v1/inbox) in the tests
+    us = directory / "US.yaml"
+    us.write_text(us.read_text() + "delivery:\n  mode: pull\n")
     return directory
 
 

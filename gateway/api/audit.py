@@ -9,6 +9,7 @@ import flask
 
 from gateway.api.context import services
 from gateway.api.operators import require_role
+from gateway.api.params import instant
 from gateway.api.signing import json_answer
 from gateway.audit import checkpoints
 from gateway.audit.queries import EventQuery, message_record, search_events
@@ -38,8 +39,8 @@ def get_events(token_info: dict[str, Any], **criteria: Any) -> flask.Response:
         tag=criteria.get("tag"),
         actor=criteria.get("actor"),
         decision=criteria.get("decision"),
-        start=_instant(criteria.get("since")),
-        end=_instant(criteria.get("until")),
+        start=instant(criteria.get("since")),
+        end=instant(criteria.get("until")),
         after=criteria.get("after", -1),
         limit=criteria.get("limit", 100),
     )
@@ -48,13 +49,6 @@ def get_events(token_info: dict[str, Any], **criteria: Any) -> flask.Response:
     if len(events) == query.limit:
         result["next_after"] = events[-1]["log_index"]
     return flask.jsonify(result)
-
-
-def _instant(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def get_message(message_id: str, token_info: dict[str, Any]) -> flask.Response:

@@ -101,7 +101,7 @@ class Outbound:
             body_sha256=hashlib.sha256(body).hexdigest(),
             signature=signature,
             decision=decision.to_dict(),
-            state="awaiting-review" if decision.review_required else "queued",
+            state="awaiting-review" if decision.review_required else _ready(partner.pulls),
             created_by=actor,
             created_at=now,
             attempts=0,
@@ -135,7 +135,8 @@ class Outbound:
                     raise ForbiddenError("four eyes: the drafter cannot approve their own draft")
                 if role != "supervisor":
                     raise ForbiddenError("four eyes: the approver must hold the supervisor role")
-            row.state, row.approved_by, row.next_attempt_at = "queued", approver, now
+            pulls = self._registry.get(row.recipient).pulls
+            row.state, row.approved_by, row.next_attempt_at = _ready(pulls), approver, now
             audit_log.append(
                 session,
                 audit_log.Event(
@@ -156,7 +157,8 @@ class Outbound:
             row = _outbox_row(session, message_id)
             if row.state != "failed":
                 raise ConflictError(f"message {message_id} is {row.state}, not a dead letter")
-            row.state, row.attempts, row.next_attempt_at = "queued", 0, now
+            row.state = _ready(self._registry.get(row.recipient).pulls)
+            row.attempts, row.next_attempt_at = 0, now
             row.last_error, row.problem = None, None
             audit_log.append(
                 session,
@@ -170,6 +172,11 @@ class Outbound:
                 ),
             )
             return row
+
+
+def _ready(pulls: bool) -> str:
+    """Ready to go: pushed by the worker (``queued``) or fetched by the partner (``available``)."""
+    return "available" if pulls else "queued"
 
 
 def _outbox_row(session: Any, message_id: str) -> OutboxMessage:

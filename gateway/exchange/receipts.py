@@ -82,4 +82,3 @@ def check_receipt(
     if receipt.get("body_sha256") != body_sha256 or receipt.get("status") != "accepted":
         raise SignatureError("the receipt does not accept these bytes")
     return receipt
-
