@@ -27,7 +27,6 @@ from sqlalchemy import func, select  # noqa: E402
 
 from gateway.app import build_services  # noqa: E402
 from gateway.demo import prepare  # noqa: E402
-from gateway.exchange.outbound import Outbound  # noqa: E402
 from gateway.settings import load_settings  # noqa: E402
 from gateway.store import migrate  # noqa: E402
 from gateway.store.models import OutboxMessage  # noqa: E402
@@ -60,13 +59,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         services = build_services(load_settings(environ=jp_env))
-        outbound = Outbound(
-            gateway_id="JP",
-            registry=services.registry,
-            policies=services.policies,
-            keyring=services.keyring,
-            database=services.database,
-        )
+        outbound = services.outbound
         try:
             time.sleep(4)
             results = {}

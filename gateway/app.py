@@ -31,6 +31,7 @@ from gateway.documents.schemas import JsonSchemas, XmlSchemas, load_spec
 from gateway.documents.seizure_report import SeizureReportReader
 from gateway.errors import ConfigurationError
 from gateway.exchange.inbound import Inbound
+from gateway.exchange.outbound import Outbound
 from gateway.exchange.refusals import RefusalLog
 from gateway.policy.loader import load_policies
 from gateway.policy.model import PolicySet
@@ -54,6 +55,7 @@ class Services:
     database: Database
     json_schemas: JsonSchemas
     inbound: Inbound
+    outbound: Outbound
     refusals: RefusalLog
 
 
@@ -99,8 +101,23 @@ def build_services(settings: Settings) -> Services:
         database=database,
         clock_skew=timedelta(seconds=settings.clock_skew_seconds),
     )
+    outbound = Outbound(
+        gateway_id=settings.gateway_id,
+        registry=registry,
+        policies=policies,
+        keyring=keyring,
+        database=database,
+    )
     return Services(
-        settings, registry, policies, keyring, database, json_schemas, inbound, RefusalLog(database)
+        settings,
+        registry,
+        policies,
+        keyring,
+        database,
+        json_schemas,
+        inbound,
+        outbound,
+        RefusalLog(database),
     )
 
 

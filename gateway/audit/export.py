@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from gateway.audit import log as audit_log
 from gateway.audit.checkpoints import leaf_hashes, sign_tree_head
+from gateway.audit.queries import event_view
 from gateway.registry import Registry
 from gateway.store.db import Database
 from gateway.store.models import AuditEvent, Message
@@ -111,19 +112,8 @@ def export_log(
 
 
 def _event(event: AuditEvent) -> Mapping[str, Any]:
-    return {
-        "log_index": event.log_index,
-        "tag": event.tag,
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor": event.actor,
-        "partner": event.partner,
-        "message_id": event.message_id,
-        "body_sha256": event.body_sha256,
-        "detail": event.detail,
-        "entry": _b64(event.entry),
-        "leaf_hash": event.leaf_hash.hex(),
-        "chain_hash": event.chain_hash.hex(),
-    }
+    """What auditors see of an event, plus the exact bytes hashed and the chain hash."""
+    return {**event_view(event), "entry": _b64(event.entry), "chain_hash": event.chain_hash.hex()}
 
 
 def _message(message: Message) -> Mapping[str, Any]:

@@ -20,20 +20,12 @@ from gateway.settings import Settings
 
 def _outbound(settings: Settings) -> Any:
     from gateway.app import build_services
-    from gateway.exchange.outbound import Outbound
 
     try:
         services = build_services(settings)
     except GatewayError as error:
         raise click.ClickException(error.detail) from error
-    outbound = Outbound(
-        gateway_id=settings.gateway_id,
-        registry=services.registry,
-        policies=services.policies,
-        keyring=services.keyring,
-        database=services.database,
-    )
-    return services, outbound
+    return services, services.outbound
 
 
 @main.command()

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from gateway.app import build_services
 from gateway.demo import partner_directories, prepare
 from gateway.errors import ForbiddenError, PolicyDeniedError
-from gateway.exchange.outbound import Outbound
 from gateway.registry import add_pinned_key
 from gateway.settings import PROJECT_ROOT, load_settings
 from gateway.store.models import AuditEvent, OutboxMessage
@@ -68,13 +67,7 @@ class Pair:
     def connect(self) -> None:
         """Services and outbound on JP's side (again after its pins change)."""
         self.services = build_services(self.settings)
-        self.outbound = Outbound(
-            gateway_id="JP",
-            registry=self.services.registry,
-            policies=self.services.policies,
-            keyring=self.services.keyring,
-            database=self.services.database,
-        )
+        self.outbound = self.services.outbound
 
     def disclose(self, count: int = 1) -> list[str]:
         return [

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from gateway.exchange.delivery import DeliveryWorker, TransportResponse
-from gateway.exchange.outbound import Outbound
 from gateway.settings import PROJECT_ROOT
 from gateway.store.models import AuditEvent, OutboxMessage
 from gateway.trust.jws import verify_detached
@@ -27,13 +26,7 @@ def report() -> dict:
 
 @pytest.fixture
 def queued_for_us(services):
-    outbound = Outbound(
-        gateway_id="JP",
-        registry=services.registry,
-        policies=services.policies,
-        keyring=services.keyring,
-        database=services.database,
-    )
+    outbound = services.outbound
     return [
         outbound.disclose(
             recipient="US",
