@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -80,7 +81,7 @@ def test_private_key_file_is_owner_only_and_never_overwritten(tmp_path):
 def test_keyring_publishes_active_and_retired_keys_without_private_parts(tmp_path):
     active, retired = generate_jwk(), generate_jwk()
     write_private_jwk(tmp_path / "JP.private.jwk", active)
-    (tmp_path / "JP.2025.public.jwk").write_text(__import__("json").dumps(public_part(retired)))
+    (tmp_path / "JP.2025.public.jwk").write_text(json.dumps(public_part(retired)))
     keyring = Keyring.load(tmp_path, "JP")
     assert keyring.active.kid == SigningKey.from_jwk(active).kid
     assert [k["kid"] for k in keyring.jwks()["keys"]] == [active["kid"], retired["kid"]]
