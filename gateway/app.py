@@ -92,21 +92,23 @@ def build_services(settings: Settings) -> Services:
     database = Database(settings.database_url)
     json_schemas = JsonSchemas(load_spec(settings.spec_path))
     reader = build_reader(settings, json_schemas)
-    inbound = Inbound(
-        gateway_id=settings.gateway_id,
-        registry=registry,
-        policies=policies,
-        keyring=keyring,
-        reader=reader,
-        database=database,
-        clock_skew=timedelta(seconds=settings.clock_skew_seconds),
-    )
     outbound = Outbound(
         gateway_id=settings.gateway_id,
         registry=registry,
         policies=policies,
         keyring=keyring,
         database=database,
+    )
+    inbound = Inbound(
+        gateway_id=settings.gateway_id,
+        registry=registry,
+        policies=policies,
+        keyring=keyring,
+        reader=reader,
+        json_schemas=json_schemas,
+        database=database,
+        clock_skew=timedelta(seconds=settings.clock_skew_seconds),
+        outbound=outbound,
     )
     return Services(
         settings,

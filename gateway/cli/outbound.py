@@ -167,3 +167,33 @@ def worker(ctx: click.Context, once: bool, interval: float, worker_id: str | Non
     finally:
         transport.close()
         services.database.dispose()
+
+
+@main.command()
+@click.argument("message_id")
+@click.option("--reason", required=True)
+@click.option("--officer", required=True)
+@click.option("--superseded-by", help="The id of the message that replaces it.")
+@click.pass_context
+def withdraw(
+    ctx: click.Context, message_id: str, reason: str, officer: str, superseded_by: str | None
+) -> None:
+    """Withdraw (or supersede) a message sent earlier: not yet delivered, it is not sent; delivered,
+    a signed withdrawal follows it."""
+    services, outbound = _outbound(settings_of(ctx))
+    try:
+        sent = outbound.withdraw(
+            message_id,
+            reason=reason,
+            actor=f"officer:{officer}",
+            now=datetime.now(UTC),
+            superseded_by=superseded_by,
+        )
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    finally:
+        services.database.dispose()
+    if sent is None:
+        click.echo(f"{message_id}: withdrawn before delivery; nothing will be sent")
+    else:
+        click.echo(f"{message_id}: withdrawal {sent.message_id} {sent.state}")

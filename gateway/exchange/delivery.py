@@ -42,7 +42,7 @@ from gateway.trust.keys import Keyring
 
 logger = logging.getLogger(__name__)
 
-PATHS = {"seizure-report": "/v1/seizure-reports"}
+PATHS = {"seizure-report": "/v1/seizure-reports", "withdrawal": "/v1/withdrawals"}
 RETRYABLE_4XX = frozenset({408, 425, 429})
 
 

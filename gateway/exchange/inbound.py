@@ -29,6 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
+from gateway.documents.hardened import parse_json
+from gateway.documents.schemas import JsonSchemas
 from gateway.documents.seizure_report import SeizureReportReader, media_kind
 from gateway.errors import (
     ConflictError,
@@ -40,6 +42,7 @@ from gateway.errors import (
     SignatureMissingError,
 )
 from gateway.exchange import replay
+from gateway.exchange.outbound import Outbound
 from gateway.exchange.receipts import SignedReceipt, make_receipt
 from gateway.policy.engine import decide
 from gateway.policy.model import Context, Decision, PolicySet
@@ -83,8 +86,10 @@ class Inbound:
         policies: PolicySet,
         keyring: Keyring,
         reader: SeizureReportReader,
+        json_schemas: JsonSchemas,
         database: Database,
         clock_skew: timedelta,
+        outbound: Outbound | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._id = gateway_id
@@ -92,12 +97,79 @@ class Inbound:
         self._policies = policies
         self._keyring = keyring
         self._reader = reader
+        self._schemas = json_schemas
+        self._outbound = outbound
         self._db = database
         self._skew = clock_skew
         self._clock = clock
 
     def receive_seizure_report(self, incoming: IncomingMessage) -> Accepted:
         return self._receive(incoming, "seizure-report")
+
+    def receive_withdrawal(self, incoming: IncomingMessage) -> Accepted:
+        """A sender withdraws (or supersedes) a message it sent (PROTOCOL §7): both are kept, the
+        old one is marked withdrawn, and the withdrawal follows it wherever it was passed on."""
+        now = self._clock()
+        header = self._verify_signature(incoming, "withdrawal", now)
+        try:
+            document = parse_json(incoming.body, max_bytes=len(incoming.body) + 1)
+            self._schemas.check("Withdrawal", document)
+
+            def withdraw(session: Session) -> None:
+                self._apply_withdrawal(
+                    session, incoming.assertion.caller, header.msgid, document, now
+                )
+
+            return self._store(incoming, header, document, None, now, effects=withdraw)
+        except GatewayError as error:
+            error.message_id = header.msgid
+            raise
+
+    def _apply_withdrawal(
+        self,
+        session: Session,
+        caller: str,
+        withdrawal_id: str,
+        document: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        original = session.execute(
+            select(Message)
+            .where(
+                Message.message_id == document["withdraws"],
+                Message.sender == caller,
+                Message.direction == "in",
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
+        if original is None:
+            raise NotFoundError(f"no message {document['withdraws']} received from {caller}")
+        if original.withdrawn_at is None:
+            original.withdrawn_at, original.withdrawn_by = now, withdrawal_id
+        passed_on = (
+            self._outbound.withdraw_onward(
+                session, original.message_id, reason=document["reason"], now=now
+            )
+            if self._outbound is not None
+            else 0
+        )
+        audit_log.append(
+            session,
+            audit_log.Event(
+                tag=f"partner:{original.message_type}:withdrawn",
+                occurred_at=now,
+                actor=caller,
+                partner=caller,
+                message_id=original.message_id,
+                body_sha256=original.body_sha256,
+                detail={
+                    "withdrawal": withdrawal_id,
+                    "reason": document["reason"],
+                    "superseded_by": document.get("superseded_by"),
+                    "passed_on_to": passed_on,
+                },
+            ),
+        )
 
     def _receive(self, incoming: IncomingMessage, message_type: str) -> Accepted:
         now = self._clock()
@@ -169,11 +241,15 @@ class Inbound:
         incoming: IncomingMessage,
         header: MessageHeader,
         document: dict[str, Any],
-        decision: Decision,
+        decision: Decision | None,
         now: datetime,
+        effects: Callable[[Session], None] | None = None,
     ) -> Accepted:
+        """Store the message with its audit leaves and receipt, in one transaction with
+        ``effects`` (what receiving it changes elsewhere)."""
         digest = hashlib.sha256(incoming.body).hexdigest()
         caller = incoming.assertion.caller
+        markings = document.get("markings") or {}
         try:
             with self._db.transaction() as session:
                 existing = session.execute(
@@ -194,18 +270,21 @@ class Inbound:
                         detail={"content_type": incoming.content_type, "kid": header.kid},
                     ),
                 )
-                audit_log.append(
-                    session,
-                    audit_log.Event(
-                        tag=f"policy:{header.msgtype}:decided",
-                        occurred_at=now,
-                        actor="policy",
-                        partner=caller,
-                        message_id=header.msgid,
-                        body_sha256=digest,
-                        detail=decision.to_dict(),
-                    ),
-                )
+                if decision is not None:
+                    audit_log.append(
+                        session,
+                        audit_log.Event(
+                            tag=f"policy:{header.msgtype}:decided",
+                            occurred_at=now,
+                            actor="policy",
+                            partner=caller,
+                            message_id=header.msgid,
+                            body_sha256=digest,
+                            detail=decision.to_dict(),
+                        ),
+                    )
+                if effects is not None:
+                    effects(session)
                 receipt = make_receipt(
                     message_id=header.msgid,
                     received_at=now,
@@ -234,10 +313,10 @@ class Inbound:
                         receipt=receipt.body,
                         receipt_signature=receipt.signature,
                         log_index=leaf.log_index,
-                        decision=decision.to_dict(),
-                        originator=document["markings"]["originator"],
-                        handling_code=document["markings"]["handling_code"],
-                        tlp=document["markings"]["tlp"],
+                        decision=decision.to_dict() if decision is not None else None,
+                        originator=markings.get("originator"),
+                        handling_code=markings.get("handling_code"),
+                        tlp=markings.get("tlp"),
                     )
                 )
             return Accepted(header.msgid, True, receipt)

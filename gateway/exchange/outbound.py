@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
 from gateway.errors import ConflictError, ForbiddenError, NotFoundError, PolicyDeniedError
@@ -62,8 +63,12 @@ class Outbound:
         actor: str,
         now: datetime,
         on: date | None = None,
+        source_message_id: str | None = None,
     ) -> OutboxMessage:
-        """Decide, redact, sign and queue a message; PolicyDeniedError if the policy refuses."""
+        """Decide, redact, sign and queue a message; PolicyDeniedError if the policy refuses.
+
+        ``source_message_id`` names the received message this one passes on, so that its
+        withdrawal follows it here."""
         partner = self._registry.get(recipient)
         decision = decide(
             self._policies,
@@ -101,6 +106,7 @@ class Outbound:
             body_sha256=hashlib.sha256(body).hexdigest(),
             signature=signature,
             decision=decision.to_dict(),
+            source_message_id=source_message_id,
             state="awaiting-review" if decision.review_required else _ready(partner.pulls),
             created_by=actor,
             created_at=now,
@@ -123,6 +129,138 @@ class Outbound:
                 ),
             )
         return row
+
+    def withdraw(
+        self,
+        message_id: str,
+        *,
+        reason: str,
+        actor: str,
+        now: datetime,
+        superseded_by: str | None = None,
+    ) -> OutboxMessage | None:
+        """Withdraw a message this gateway sent: cancelled if not yet delivered (None returned),
+        else a signed withdrawal queued for the same recipient (returned)."""
+        with self._db.transaction() as session:
+            return self._withdraw(
+                session, _outbox_row(session, message_id), reason, actor, now, superseded_by
+            )
+
+    def withdraw_onward(
+        self, session: Session, source_message_id: str, *, reason: str, now: datetime
+    ) -> int:
+        """In the caller's transaction: withdraw everything that passed on ``source_message_id``."""
+        rows = (
+            session.execute(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.source_message_id == source_message_id,
+                    OutboxMessage.message_type != "withdrawal",
+                )
+                .with_for_update()
+            )
+            .scalars()
+            .all()
+        )
+        for row in rows:
+            self._withdraw(
+                session, row, f"withdrawn by its originator: {reason}", "system:withdrawal", now
+            )
+        return len(rows)
+
+    def _withdraw(
+        self,
+        session: Session,
+        row: OutboxMessage,
+        reason: str,
+        actor: str,
+        now: datetime,
+        superseded_by: str | None = None,
+    ) -> OutboxMessage | None:
+        source = actor.split(":", 1)[0]
+        if row.state == "withdrawn":
+            return None
+        if row.state == "sending":
+            raise ConflictError(
+                f"message {row.message_id} is being delivered; withdraw it once it is"
+            )
+        if row.state != "acknowledged":  # never reached the partner: it simply does not go
+            row.state = "withdrawn"
+            audit_log.append(
+                session,
+                audit_log.Event(
+                    tag=f"{source}:{row.message_type}:withdrawn",
+                    occurred_at=now,
+                    actor=actor,
+                    partner=row.recipient,
+                    message_id=row.message_id,
+                    body_sha256=row.body_sha256,
+                    detail={"reason": reason, "before_delivery": True},
+                ),
+            )
+            return None
+        document: dict[str, Any] = {"withdraws": row.message_id, "reason": reason}
+        if superseded_by:
+            document["superseded_by"] = superseded_by
+        body = _encode(document)
+        message_id = str(uuid.uuid4())
+        withdrawal = OutboxMessage(
+            message_id=message_id,
+            recipient=row.recipient,
+            message_type="withdrawal",
+            content_type=MEDIA_TYPE,
+            body=body,
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            signature=sign_detached(
+                body,
+                self._keyring.active,
+                content_type=MEDIA_TYPE,
+                message_id=message_id,
+                issuer=self._id,
+                audience=row.recipient,
+                message_type="withdrawal",
+                issued_at=now,
+            ),
+            decision={
+                "allowed": True,
+                "policy_digest": self._policies.digest,
+                "redactions": [],
+                "review_required": False,
+                "second_officer_required": False,
+                "rules": [
+                    {
+                        "rule": "withdrawal",
+                        "outcome": "allow",
+                        "reason": "a withdrawal retracts what the recipient already holds",
+                    }
+                ],
+            },
+            source_message_id=row.source_message_id,
+            state=_ready(self._registry.get(row.recipient).pulls),
+            created_by=actor,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+        )
+        session.add(withdrawal)
+        session.flush()
+        audit_log.append(
+            session,
+            audit_log.Event(
+                tag=f"{source}:withdrawal:drafted",
+                occurred_at=now,
+                actor=actor,
+                partner=row.recipient,
+                message_id=message_id,
+                body_sha256=withdrawal.body_sha256,
+                detail={
+                    "withdraws": row.message_id,
+                    "reason": reason,
+                    "superseded_by": superseded_by,
+                },
+            ),
+        )
+        return withdrawal
 
     def approve(self, message_id: str, *, approver: str, role: str, now: datetime) -> OutboxMessage:
         """Release a message awaiting review; four eyes where the decision requires them."""

@@ -82,6 +82,9 @@ class Message(Base):
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: When the body was deleted at the end of its retention period (its audit leaf stays).
     body_deleted_at: Mapped[datetime | None]
+    #: When its sender withdrew it, and by which withdrawal message (PROTOCOL §7).
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(36))
     #: Markings as received, kept for originator control on every onward exchange.
     originator: Mapped[str | None] = mapped_column(String(16))
     handling_code: Mapped[str | None] = mapped_column(String(2))
@@ -151,6 +154,8 @@ class OutboxMessage(Base):
     body_sha256: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(Text)
     decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The received message this one passes on, if any (a withdrawal of that one follows it here).
+    source_message_id: Mapped[str | None] = mapped_column(String(36), index=True)
     state: Mapped[str] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(100))
     approved_by: Mapped[str | None] = mapped_column(String(200))

@@ -279,3 +279,36 @@ def test_policy_refusal_creates_nothing(pair):
         )
     assert refused.value.rule == "no-framework-in-force"
     assert pair.outbox() == {}
+
+
+def test_withdrawal_reaches_the_partner_and_marks_the_original(pair):
+    (message_id,) = pair.disclose()
+    with pair.serve_kr():
+        pair.worker_once()
+        withdrawn = run(
+            pair.jp_env, "withdraw", message_id, "--reason", "entered in error", "--officer", "test"
+        )
+        assert withdrawn.returncode == 0, withdrawn.stderr
+        pair.worker_once()
+    rows = pair.outbox()
+    (withdrawal,) = [r for r in rows.values() if r.message_type == "withdrawal"]
+    assert withdrawal.state == "acknowledged"
+    with sqlite3.connect(pair.kr_db) as connection:
+        marked = connection.execute(
+            "SELECT withdrawn_by FROM message WHERE message_id = ?", (message_id,)
+        ).fetchone()
+    assert marked == (withdrawal.message_id,)
+
+
+def test_withdrawal_before_delivery_sends_nothing(pair):
+    (message_id,) = pair.disclose()
+    assert (
+        run(
+            pair.jp_env, "withdraw", message_id, "--reason", "too early", "--officer", "test"
+        ).returncode
+        == 0
+    )
+    with pair.serve_kr():
+        pair.worker_once()
+    assert pair.outbox()[message_id].state == "withdrawn"
+    assert pair.received_at_kr() == []
