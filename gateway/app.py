@@ -98,6 +98,7 @@ def build_services(settings: Settings) -> Services:
         policies=policies,
         keyring=keyring,
         database=database,
+        schemas=json_schemas,
     )
     inbound = Inbound(
         gateway_id=settings.gateway_id,

@@ -29,7 +29,9 @@ def _outbound(settings: Settings) -> Any:
 
 
 @main.command()
-@click.argument("message_type", type=click.Choice(["seizure-report"]))
+@click.argument(
+    "message_type", type=click.Choice(["seizure-report", "assistance-request", "assistance-answer"])
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--to", "recipient", required=True, help="Receiving administration.")
 @click.option(
@@ -42,14 +44,19 @@ def _outbound(settings: Settings) -> Any:
 def disclose(
     ctx: click.Context, message_type: str, file: Path, recipient: str, purpose: str, officer: str
 ) -> None:
-    """Decide, redact, sign and queue a message for a partner (spontaneous disclosure)."""
+    """Decide, redact, sign and queue a message for a partner: a spontaneous disclosure, a
+    request for assistance, or an answer to a partner's request."""
     from gateway.app import build_reader
+    from gateway.documents.hardened import parse_json
 
     settings = settings_of(ctx)
     services, outbound = _outbound(settings)
     try:
         media = "application/xml" if file.suffix.lower() == ".xml" else "application/json"
-        document = build_reader(settings).read(file.read_bytes(), media).to_dict()
+        if message_type == "seizure-report":
+            document = build_reader(settings).read(file.read_bytes(), media).to_dict()
+        else:  # checked against its schema by the outbound path before it is signed
+            document = parse_json(file.read_bytes(), max_bytes=settings.max_body_bytes)
         row = outbound.disclose(
             recipient=recipient,
             message_type=message_type,

@@ -20,6 +20,18 @@ from referencing.jsonschema import DRAFT202012
 from gateway.errors import ConfigurationError, DocumentError
 
 SPEC_URI = "urn:customs-gateway:openapi"
+#: The spec's schema of each message type, and the member naming its sender.
+COMPONENTS = {
+    "seizure-report": "SeizureReport",
+    "assistance-request": "AssistanceRequest",
+    "assistance-answer": "AssistanceAnswer",
+    "withdrawal": "Withdrawal",
+}
+SENDER_MEMBERS = {
+    "seizure-report": "reporting_administration",
+    "assistance-request": "requesting_administration",
+    "assistance-answer": "answering_administration",
+}
 
 
 def load_spec(spec_path: Path) -> dict[str, Any]:

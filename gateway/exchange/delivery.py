@@ -42,7 +42,12 @@ from gateway.trust.keys import Keyring
 
 logger = logging.getLogger(__name__)
 
-PATHS = {"seizure-report": "/v1/seizure-reports", "withdrawal": "/v1/withdrawals"}
+PATHS = {
+    "seizure-report": "/v1/seizure-reports",
+    "assistance-request": "/v1/assistance-requests",
+    "assistance-answer": "/v1/assistance-answers",
+    "withdrawal": "/v1/withdrawals",
+}
 RETRYABLE_4XX = frozenset({408, 425, 429})
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
 from gateway.documents.hardened import parse_json
-from gateway.documents.schemas import JsonSchemas
+from gateway.documents.schemas import COMPONENTS, SENDER_MEMBERS, JsonSchemas
 from gateway.documents.seizure_report import SeizureReportReader, media_kind
 from gateway.errors import (
     ConflictError,
@@ -48,7 +48,7 @@ from gateway.policy.engine import decide
 from gateway.policy.model import Context, Decision, PolicySet
 from gateway.registry import Registry
 from gateway.store.db import Database
-from gateway.store.models import Message
+from gateway.store.models import Message, OutboxMessage
 from gateway.trust.assertions import VerifiedAssertion
 from gateway.trust.jws import MessageHeader, verify_detached
 from gateway.trust.keys import Keyring
@@ -105,6 +105,55 @@ class Inbound:
 
     def receive_seizure_report(self, incoming: IncomingMessage) -> Accepted:
         return self._receive(incoming, "seizure-report")
+
+    def receive_assistance_request(self, incoming: IncomingMessage) -> Accepted:
+        return self._receive(incoming, "assistance-request")
+
+    def receive_assistance_answer(self, incoming: IncomingMessage) -> Accepted:
+        """An answer must name a request this gateway sent to the caller."""
+        return self._receive(incoming, "assistance-answer", link=self._link_answer)
+
+    def _read(self, incoming: IncomingMessage, message_type: str) -> dict[str, Any]:
+        """The document in the body, parsed (hardened) and checked against its schema."""
+        if message_type == "seizure-report":
+            return self._reader.read(incoming.body, incoming.content_type).to_dict()
+        document = parse_json(incoming.body, max_bytes=len(incoming.body) + 1)
+        self._schemas.check(COMPONENTS[message_type], document)
+        return dict(document)
+
+    def _link_answer(
+        self,
+        session: Session,
+        caller: str,
+        message_id: str,
+        document: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        request = session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.message_id == document["in_reply_to"],
+                OutboxMessage.recipient == caller,
+                OutboxMessage.message_type == "assistance-request",
+            )
+        ).scalar_one_or_none()
+        if request is None:
+            raise NotFoundError(f"no request {document['in_reply_to']} was sent to {caller}")
+        audit_log.append(
+            session,
+            audit_log.Event(
+                tag="partner:assistance-request:answered",
+                occurred_at=now,
+                actor=caller,
+                partner=caller,
+                message_id=request.message_id,
+                body_sha256=request.body_sha256,
+                detail={
+                    "answer": message_id,
+                    "outcome": document["outcome"],
+                    "reason": document.get("reason"),
+                },
+            ),
+        )
 
     def receive_withdrawal(self, incoming: IncomingMessage) -> Accepted:
         """A sender withdraws (or supersedes) a message it sent (PROTOCOL §7): both are kept, the
@@ -171,18 +220,22 @@ class Inbound:
             ),
         )
 
-    def _receive(self, incoming: IncomingMessage, message_type: str) -> Accepted:
+    def _receive(
+        self,
+        incoming: IncomingMessage,
+        message_type: str,
+        link: Callable[[Session, str, str, dict[str, Any], datetime], None] | None = None,
+    ) -> Accepted:
         now = self._clock()
         caller = incoming.assertion.caller
         header = self._verify_signature(incoming, message_type, now)
         try:
-            report = self._reader.read(incoming.body, incoming.content_type)
-            if report.reporting_administration != caller:
+            document = self._read(incoming, message_type)
+            named = document[SENDER_MEMBERS[message_type]]
+            if named != caller:
                 raise HeaderMismatchError(
-                    f"the report names {report.reporting_administration} as reporting "
-                    f"administration, but the caller is {caller}"
+                    f"the document names {named} as its administration, but the caller is {caller}"
                 )
-            document = report.to_dict()
             decision = decide(
                 self._policies,
                 Context(
@@ -199,7 +252,13 @@ class Inbound:
                 raise PolicyDeniedError(
                     denial.reason, rule=denial.rule, decision=decision.to_dict()
                 )
-            return self._store(incoming, header, document, decision, now)
+            effects = None
+            if link is not None:
+
+                def effects(session: Session) -> None:
+                    link(session, caller, header.msgid, document, now)
+
+            return self._store(incoming, header, document, decision, now, effects=effects)
         except GatewayError as error:
             error.message_id = header.msgid
             raise

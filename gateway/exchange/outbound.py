@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
+from gateway.documents.schemas import COMPONENTS, JsonSchemas
 from gateway.errors import ConflictError, ForbiddenError, NotFoundError, PolicyDeniedError
 from gateway.policy.engine import decide
 from gateway.policy.model import Context, PolicySet
 from gateway.registry import Registry
 from gateway.store.db import Database
-from gateway.store.models import OutboxMessage
+from gateway.store.models import Message, OutboxMessage
 from gateway.trust.jws import sign_detached
 from gateway.trust.keys import Keyring
 
@@ -46,7 +47,9 @@ class Outbound:
         policies: PolicySet,
         keyring: Keyring,
         database: Database,
+        schemas: JsonSchemas | None = None,
     ) -> None:
+        self._schemas = schemas
         self._id = gateway_id
         self._registry = registry
         self._policies = policies
@@ -85,6 +88,10 @@ class Outbound:
         if not decision.allowed:
             denial = next(r for r in decision.rules if r.outcome == "deny")
             raise PolicyDeniedError(denial.reason, rule=denial.rule, decision=decision.to_dict())
+        if self._schemas is not None:  # never sign what the partner would refuse as invalid
+            self._schemas.check(COMPONENTS[message_type], dict(decision.document))
+        if message_type == "assistance-answer":
+            source_message_id = self._answered_request(recipient, document)
         body = _encode(decision.document)
         message_id = str(uuid.uuid4())
         signature = sign_detached(
@@ -129,6 +136,22 @@ class Outbound:
                 ),
             )
         return row
+
+    def _answered_request(self, recipient: str, document: Mapping[str, Any]) -> str:
+        """The id of the request from ``recipient`` that this answer answers (NotFoundError)."""
+        with self._db.transaction() as session:
+            found = session.execute(
+                select(Message.message_id).where(
+                    Message.message_id == document.get("in_reply_to"),
+                    Message.sender == recipient,
+                    Message.message_type == "assistance-request",
+                )
+            ).scalar_one_or_none()
+        if found is None:
+            raise NotFoundError(
+                f"no request {document.get('in_reply_to')} was received from {recipient}"
+            )
+        return str(found)
 
     def withdraw(
         self,

@@ -53,8 +53,8 @@ Rule = Callable[[PolicySet, Context, _Draft], None]
 
 def _markings_valid(policies: PolicySet, context: Context, draft: _Draft) -> None:
     markings = context.document.get("markings")
-    if context.message_type not in ENFORCEMENT_TYPES[:1]:
-        return  # markings are defined on seizure reports so far
+    if context.message_type not in ENFORCEMENT_TYPES:
+        return  # enforcement information carries markings; certificates of origin do not
     if not isinstance(markings, Mapping) or not {"originator", "handling_code", "tlp"} <= set(
         markings
     ):

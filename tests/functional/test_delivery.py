@@ -312,3 +312,31 @@ def test_withdrawal_before_delivery_sends_nothing(pair):
         pair.worker_once()
     assert pair.outbox()[message_id].state == "withdrawn"
     assert pair.received_at_kr() == []
+
+
+def test_request_for_assistance_is_delivered(pair):
+    document = {
+        "requesting_administration": "JP",
+        "request_id": "JP-RFA-1",
+        "framework": "CMAA",
+        "purpose": "intelligence",
+        "urgency": "urgent",
+        "questions": ["Is the consignee known?"],
+        "markings": {"originator": "JP", "handling_code": "H0", "tlp": "TLP:AMBER"},
+    }
+    row = pair.outbound.disclose(
+        recipient="KR",
+        message_type="assistance-request",
+        document=document,
+        purpose="intelligence",
+        actor="officer:test",
+        now=datetime.now(UTC),
+    )
+    with pair.serve_kr():
+        pair.worker_once()
+    assert pair.outbox()[row.message_id].state == "acknowledged"
+    with sqlite3.connect(pair.kr_db) as connection:
+        stored = connection.execute(
+            "SELECT message_type FROM message WHERE message_id = ?", (row.message_id,)
+        ).fetchone()
+    assert stored == ("assistance-request",)
