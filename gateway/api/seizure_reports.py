@@ -8,27 +8,13 @@ from typing import Any
 import flask
 
 from gateway.api.context import services
-from gateway.api.signing import SIGNATURE_HEADER, sign_response
-from gateway.exchange.inbound import IncomingMessage, read_own_message
-from gateway.exchange.receipts import RECEIPT_MEDIA_TYPE
+from gateway.api.messages import incoming, receipt_response
+from gateway.api.signing import sign_response
+from gateway.exchange.inbound import read_own_message
 
 
 def post_seizure_report(token_info: dict[str, Any]) -> flask.Response:
-    request = flask.request
-    accepted = services().inbound.receive_seizure_report(
-        IncomingMessage(
-            assertion=token_info["assertion"],
-            body=request.get_data(),
-            content_type=request.content_type or "",
-            signature=request.headers.get(SIGNATURE_HEADER),
-        )
-    )
-    return flask.Response(
-        accepted.receipt.body,
-        status=202 if accepted.first_time else 200,
-        content_type=RECEIPT_MEDIA_TYPE,
-        headers={SIGNATURE_HEADER: accepted.receipt.signature},
-    )
+    return receipt_response(services().inbound.receive_seizure_report(incoming(token_info)))
 
 
 def get_seizure_report(message_id: str, token_info: dict[str, Any]) -> flask.Response:
