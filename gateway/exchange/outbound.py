@@ -123,17 +123,13 @@ class Outbound:
         with self._db.transaction() as session:
             session.add(row)
             session.flush()
-            audit_log.append(
+            _log(
                 session,
-                audit_log.Event(
-                    tag=f"{actor.split(':', 1)[0]}:{message_type}:drafted",
-                    occurred_at=now,
-                    actor=actor,
-                    partner=recipient,
-                    message_id=message_id,
-                    body_sha256=row.body_sha256,
-                    detail={"state": row.state, "decision": decision.to_dict()},
-                ),
+                row,
+                f"{actor.split(':', 1)[0]}:{message_type}:drafted",
+                actor,
+                now,
+                detail={"state": row.state, "decision": decision.to_dict()},
             )
         return row
 
@@ -209,17 +205,13 @@ class Outbound:
             )
         if row.state != "acknowledged":  # never reached the partner: it simply does not go
             row.state = "withdrawn"
-            audit_log.append(
+            _log(
                 session,
-                audit_log.Event(
-                    tag=f"{source}:{row.message_type}:withdrawn",
-                    occurred_at=now,
-                    actor=actor,
-                    partner=row.recipient,
-                    message_id=row.message_id,
-                    body_sha256=row.body_sha256,
-                    detail={"reason": reason, "before_delivery": True},
-                ),
+                row,
+                f"{source}:{row.message_type}:withdrawn",
+                actor,
+                now,
+                detail={"reason": reason, "before_delivery": True},
             )
             return None
         document: dict[str, Any] = {"withdraws": row.message_id, "reason": reason}
@@ -267,21 +259,13 @@ class Outbound:
         )
         session.add(withdrawal)
         session.flush()
-        audit_log.append(
+        _log(
             session,
-            audit_log.Event(
-                tag=f"{source}:withdrawal:drafted",
-                occurred_at=now,
-                actor=actor,
-                partner=row.recipient,
-                message_id=message_id,
-                body_sha256=withdrawal.body_sha256,
-                detail={
-                    "withdraws": row.message_id,
-                    "reason": reason,
-                    "superseded_by": superseded_by,
-                },
-            ),
+            withdrawal,
+            f"{source}:withdrawal:drafted",
+            actor,
+            now,
+            detail={"withdraws": row.message_id, "reason": reason, "superseded_by": superseded_by},
         )
         return withdrawal
 
@@ -298,17 +282,13 @@ class Outbound:
                     raise ForbiddenError("four eyes: the approver must hold the supervisor role")
             pulls = self._registry.get(row.recipient).pulls
             row.state, row.approved_by, row.next_attempt_at = _ready(pulls), approver, now
-            audit_log.append(
+            _log(
                 session,
-                audit_log.Event(
-                    tag=f"officer:{row.message_type}:approved",
-                    occurred_at=now,
-                    actor=approver,
-                    partner=row.recipient,
-                    message_id=message_id,
-                    body_sha256=row.body_sha256,
-                    detail={"role": role, "drafted_by": row.created_by},
-                ),
+                row,
+                f"officer:{row.message_type}:approved",
+                approver,
+                now,
+                detail={"role": role, "drafted_by": row.created_by},
             )
             return row
 
@@ -321,18 +301,38 @@ class Outbound:
             row.state = _ready(self._registry.get(row.recipient).pulls)
             row.attempts, row.next_attempt_at = 0, now
             row.last_error, row.problem = None, None
-            audit_log.append(
+            _log(
                 session,
-                audit_log.Event(
-                    tag=f"officer:{row.message_type}:retried",
-                    occurred_at=now,
-                    actor=actor,
-                    partner=row.recipient,
-                    message_id=message_id,
-                    body_sha256=row.body_sha256,
-                ),
+                row,
+                f"officer:{row.message_type}:retried",
+                actor,
+                now,
             )
             return row
+
+
+def _log(
+    session: Session,
+    row: OutboxMessage,
+    tag: str,
+    actor: str,
+    now: datetime,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append the event of an outbox message (its recipient, id and digest) to the audit log."""
+    audit_log.append(
+        session,
+        audit_log.Event(
+            tag=tag,
+            occurred_at=now,
+            actor=actor,
+            partner=row.recipient,
+            message_id=row.message_id,
+            body_sha256=row.body_sha256,
+            detail=detail or {},
+        ),
+    )
 
 
 def _ready(pulls: bool) -> str:
