@@ -64,14 +64,16 @@ def _filtered(query: EventQuery) -> Select[AuditEvent]:
     if query.tag is not None:
         # "partner:seizure-report:*" style prefixes, or an exact tag
         statement = statement.where(
-            AuditEvent.tag.startswith(query.tag[:-1])
+            AuditEvent.tag.startswith(query.tag[:-1], autoescape=True)
             if query.tag.endswith("*")
             else AuditEvent.tag == query.tag
         )
-    if query.decision == "allowed":
+    if query.decision == "allowed":  # decisions that allowed an exchange
         statement = statement.where(AuditEvent.tag.endswith(":decided"))
-    elif query.decision == "denied":
-        statement = statement.where(AuditEvent.tag.endswith(":refused"))
+    elif query.decision == "denied":  # refusals at the door, and onward decisions that denied
+        statement = statement.where(
+            AuditEvent.tag.endswith(":refused") | AuditEvent.tag.endswith(":denied")
+        )
     if query.start is not None:
         statement = statement.where(AuditEvent.occurred_at >= query.start)
     if query.end is not None:

@@ -115,7 +115,7 @@ def decide_onward(
         audit_log.append(
             session,
             audit_log.Event(
-                tag=f"policy:{message.message_type}:decided",
+                tag=f"policy:{message.message_type}:{'decided' if decision.allowed else 'denied'}",
                 occurred_at=now,
                 actor=actor,
                 partner=recipient,

@@ -155,3 +155,37 @@ def test_proof_beyond_the_log_is_not_found(client, sent):
         "/v1/audit/proofs/inclusion", params={"index": 99, "tree_size": 100}, headers=AUDITOR
     )
     assert response.status_code == 404
+
+
+def test_tag_prefix_search_treats_wildcards_literally(client, sent):
+    """Regression: a % in the prefix was passed to SQL LIKE as a wildcard."""
+    response = client.get("/v1/audit/events", params={"tag": "%*"}, headers=AUDITOR)
+    assert response.status_code == 200 and response.json()["events"] == []
+
+
+def test_denied_onward_decisions_are_found_as_denied(client, services, sent):
+    from datetime import UTC, date, datetime
+
+    from gateway.exchange.onward import decide_onward
+
+    decision = decide_onward(
+        services.database,
+        services.policies,
+        services.registry,
+        message_id=sent[0],
+        recipient="IR",
+        purpose="intelligence",
+        on=date(2025, 5, 1),
+        actor="officer:test",
+        gateway_id="JP",
+        now=datetime.now(UTC),
+    )
+    assert not decision.allowed
+    denied = client.get("/v1/audit/events", params={"decision": "denied"}, headers=AUDITOR).json()[
+        "events"
+    ]
+    allowed = client.get(
+        "/v1/audit/events", params={"decision": "allowed"}, headers=AUDITOR
+    ).json()["events"]
+    assert "policy:seizure-report:denied" in [e["tag"] for e in denied]
+    assert all(e["tag"].endswith(":decided") and e["detail"]["allowed"] for e in allowed)

@@ -116,4 +116,4 @@ def test_every_onward_decision_and_consent_is_audited(services, h2_report_from_k
             e.tag
             for e in session.execute(select(AuditEvent).order_by(AuditEvent.log_index)).scalars()
         ]
-    assert tags[-2:] == ["policy:seizure-report:decided", "officer:consent:recorded"]
+    assert tags[-2:] == ["policy:seizure-report:denied", "officer:consent:recorded"]

@@ -88,7 +88,7 @@ def test_decision_on_a_stored_message_applies_consents_and_is_audited(
             .first()
         )
     assert (last.tag, last.actor, last.partner) == (
-        "policy:seizure-report:decided",
+        "policy:seizure-report:denied",  # originator control denied it
         "operator:review-ui",
         "US",
     )
