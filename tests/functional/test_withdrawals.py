@@ -31,6 +31,23 @@ def send_report(kr, sample_json) -> str:
     return message_id
 
 
+def pass_on_to_us(services, original: str):
+    """JP passes a received report on to US (drafted; answers to review)."""
+    with services.database.transaction() as session:
+        document = session.execute(
+            select(Message.document).where(Message.message_id == original)
+        ).scalar_one()
+    return services.outbound.disclose(
+        recipient="US",
+        message_type="seizure-report",
+        document=document,
+        purpose="intelligence",
+        actor="officer:tanaka",
+        now=datetime.now(UTC),
+        source_message_id=original,
+    )
+
+
 def withdraw(client, original: str, message_id: str | None = None):
     return client.send(
         "/v1/withdrawals",
@@ -76,19 +93,7 @@ def test_only_the_sender_can_withdraw(partner, sample_json):
 def test_withdrawal_follows_the_report_where_it_went(partner, services, sample_json):
     kr, us = partner("KR"), partner("US")
     original = send_report(kr, sample_json)
-    with services.database.transaction() as session:
-        document = session.execute(
-            select(Message.document).where(Message.message_id == original)
-        ).scalar_one()
-    onward = services.outbound.disclose(
-        recipient="US",
-        message_type="seizure-report",
-        document=document,
-        purpose="intelligence",
-        actor="officer:tanaka",
-        now=datetime.now(UTC),
-        source_message_id=original,
-    )
+    onward = pass_on_to_us(services, original)
     services.outbound.approve(
         onward.message_id, approver="officer:suzuki", role="supervisor", now=datetime.now(UTC)
     )
@@ -124,19 +129,7 @@ def test_withdrawal_follows_the_report_where_it_went(partner, services, sample_j
 def test_withdrawal_before_delivery_stops_the_onward_message(partner, services, sample_json):
     kr = partner("KR")
     original = send_report(kr, sample_json)
-    with services.database.transaction() as session:
-        document = session.execute(
-            select(Message.document).where(Message.message_id == original)
-        ).scalar_one()
-    onward = services.outbound.disclose(
-        recipient="US",
-        message_type="seizure-report",
-        document=document,
-        purpose="intelligence",
-        actor="officer:tanaka",
-        now=datetime.now(UTC),
-        source_message_id=original,
-    )
+    onward = pass_on_to_us(services, original)
     assert onward.state == "awaiting-review"
     assert withdraw(kr, original).status == 202
     with services.database.transaction() as session:
