@@ -16,6 +16,7 @@ from gateway.client.partner import PartnerClient
 from gateway.registry import pinned_keys
 from gateway.settings import PROJECT_ROOT
 from gateway.trust.keys import SigningKey, read_jwk_file
+from tests.conftest import REQUIRE_ALL
 from tests.processes import gateway_environment, serving
 
 pytestmark = pytest.mark.browser
@@ -34,9 +35,12 @@ CHROMIUM_ARGS = [
 def chromium() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
-        pytest.fail(
+        message = (
             "Debian's chromium is not installed (apt-get install chromium); .ci/run installs it"
         )
+        if REQUIRE_ALL:
+            pytest.fail(message)
+        pytest.skip(message)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS, headless=True
