@@ -120,15 +120,16 @@ class SeizureReportReader:
     ) -> None:
         self._json = json_schemas
         self._xml = xml_schemas
-        self._max_bytes = max_bytes
+        #: Largest body read (the inbound path applies it to every message type).
+        self.max_bytes = max_bytes
         self._max_depth = max_depth
 
     def read(self, body: bytes, content_type: str) -> SeizureReport:
         if media_kind(content_type) == "json":
-            document = parse_json(body, max_bytes=self._max_bytes)
+            document = parse_json(body, max_bytes=self.max_bytes)
             self._json.check(JSON_COMPONENT, document)
         else:
-            root = parse_xml(body, max_bytes=self._max_bytes, max_depth=self._max_depth)
+            root = parse_xml(body, max_bytes=self.max_bytes, max_depth=self._max_depth)
             if etree.QName(root).namespace != XML_NAMESPACE:
                 raise DocumentError(f"the root element must be in namespace {XML_NAMESPACE}")
             self._xml.check(XSD_NAME, root)

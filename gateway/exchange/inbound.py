@@ -117,7 +117,7 @@ class Inbound:
         """The document in the body, parsed (hardened) and checked against its schema."""
         if message_type == "seizure-report":
             return self._reader.read(incoming.body, incoming.content_type).to_dict()
-        document = parse_json(incoming.body, max_bytes=len(incoming.body) + 1)
+        document = parse_json(incoming.body, max_bytes=self._reader.max_bytes)
         self._schemas.check(COMPONENTS[message_type], document)
         return dict(document)
 
@@ -158,21 +158,8 @@ class Inbound:
     def receive_withdrawal(self, incoming: IncomingMessage) -> Accepted:
         """A sender withdraws (or supersedes) a message it sent (PROTOCOL §7): both are kept, the
         old one is marked withdrawn, and the withdrawal follows it wherever it was passed on."""
-        now = self._clock()
-        header = self._verify_signature(incoming, "withdrawal", now)
-        try:
-            document = parse_json(incoming.body, max_bytes=len(incoming.body) + 1)
-            self._schemas.check("Withdrawal", document)
-
-            def withdraw(session: Session) -> None:
-                self._apply_withdrawal(
-                    session, incoming.assertion.caller, header.msgid, document, now
-                )
-
-            return self._store(incoming, header, document, None, now, effects=withdraw)
-        except GatewayError as error:
-            error.message_id = header.msgid
-            raise
+        # Not decided by the policy: it retracts what this gateway already holds from the caller.
+        return self._receive(incoming, "withdrawal", link=self._apply_withdrawal, decided=False)
 
     def _apply_withdrawal(
         self,
@@ -225,33 +212,22 @@ class Inbound:
         incoming: IncomingMessage,
         message_type: str,
         link: Callable[[Session, str, str, dict[str, Any], datetime], None] | None = None,
+        decided: bool = True,
     ) -> Accepted:
+        """The steps of the module docstring for one message type; ``link`` runs in the storing
+        transaction (what receiving it changes elsewhere)."""
         now = self._clock()
         caller = incoming.assertion.caller
         header = self._verify_signature(incoming, message_type, now)
         try:
             document = self._read(incoming, message_type)
-            named = document[SENDER_MEMBERS[message_type]]
-            if named != caller:
+            member = SENDER_MEMBERS.get(message_type)
+            if member is not None and document[member] != caller:
                 raise HeaderMismatchError(
-                    f"the document names {named} as its administration, but the caller is {caller}"
+                    f"the document names {document[member]} as its administration, "
+                    f"but the caller is {caller}"
                 )
-            decision = decide(
-                self._policies,
-                Context(
-                    partner=self._registry.get(caller),
-                    direction="in",
-                    message_type=message_type,
-                    on=now.date(),
-                    document=document,
-                    gateway_id=self._id,
-                ),
-            )
-            if not decision.allowed:
-                denial = next(r for r in decision.rules if r.outcome == "deny")
-                raise PolicyDeniedError(
-                    denial.reason, rule=denial.rule, decision=decision.to_dict()
-                )
+            decision = self._decide(caller, message_type, document, now) if decided else None
             effects = None
             if link is not None:
 
@@ -262,6 +238,26 @@ class Inbound:
         except GatewayError as error:
             error.message_id = header.msgid
             raise
+
+    def _decide(
+        self, caller: str, message_type: str, document: dict[str, Any], now: datetime
+    ) -> Decision:
+        """The policy's decision for this inbound message; PolicyDeniedError naming the rule."""
+        decision = decide(
+            self._policies,
+            Context(
+                partner=self._registry.get(caller),
+                direction="in",
+                message_type=message_type,
+                on=now.date(),
+                document=document,
+                gateway_id=self._id,
+            ),
+        )
+        if not decision.allowed:
+            denial = next(r for r in decision.rules if r.outcome == "deny")
+            raise PolicyDeniedError(denial.reason, rule=denial.rule, decision=decision.to_dict())
+        return decision
 
     def _verify_signature(
         self, incoming: IncomingMessage, message_type: str, now: datetime
