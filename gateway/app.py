@@ -10,6 +10,7 @@ import copy
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -57,6 +58,8 @@ class Services:
     inbound: Inbound
     outbound: Outbound
     refusals: RefusalLog
+    #: Digest → (name, role) of the gateway's own systems and auditors (parsed once).
+    operator_tokens: Mapping[str, tuple[str, str]]
 
 
 class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -82,7 +85,7 @@ def build_reader(
 def build_services(settings: Settings) -> Services:
     registry = Registry.load(settings.registry_dir, settings.key_pins_dir)
     policies = load_policies(settings.policy_dir, registry)
-    parse_operator_tokens(settings.operator_tokens)  # a malformed entry stops the start
+    operator_tokens = parse_operator_tokens(settings.operator_tokens)  # malformed: no start
     try:
         keyring = Keyring.load(settings.keys_dir, settings.gateway_id)
     except ConfigurationError as error:
@@ -121,6 +124,7 @@ def build_services(settings: Settings) -> Services:
         inbound,
         outbound,
         RefusalLog(database),
+        operator_tokens,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -49,14 +50,20 @@ def new_operator_token() -> tuple[str, str]:
 
 def operator_info(token: str, request: Request) -> dict[str, Any]:
     services = services_of(request.scope)
+    holder = token_holder(services.operator_tokens, token)
+    if holder is None:
+        raise TokenInvalidError("the operator token is not valid")
+    name, role = holder
+    return {"sub": f"{role}:{name}" if role == "auditor" else f"operator:{name}", "role": role}
+
+
+def token_holder(tokens: Mapping[str, tuple[str, str]], token: str) -> tuple[str, str] | None:
+    """(name, role) of whoever holds ``token`` among the configured digests, compared in
+    constant time; None if nobody does."""
     presented = hashlib.sha256(token.encode()).hexdigest()
-    for digest, (name, role) in parse_operator_tokens(services.settings.operator_tokens).items():
-        if hmac.compare_digest(presented, digest):
-            return {
-                "sub": f"{role}:{name}" if role == "auditor" else f"operator:{name}",
-                "role": role,
-            }
-    raise TokenInvalidError("the operator token is not valid")
+    return next(
+        (who for digest, who in tokens.items() if hmac.compare_digest(presented, digest)), None
+    )
 
 
 def require_role(token_info: dict[str, Any], role: str) -> str:

@@ -6,7 +6,6 @@ Until officers' accounts exist (issue 7), a person signs in with an operator tok
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 import flask
 
 from gateway.api.context import services
-from gateway.api.operators import parse_operator_tokens
+from gateway.api.operators import token_holder
 from gateway.audit import log as audit_log
 
 SESSION_SECONDS = 8 * 3600
@@ -81,9 +80,7 @@ def session_pages(web: flask.Blueprint) -> None:
         error = None
         if flask.request.method == "POST":
             check_csrf()
-            presented = hashlib.sha256(flask.request.form.get("token", "").encode()).hexdigest()
-            tokens = parse_operator_tokens(services().settings.operator_tokens)
-            match = next((v for d, v in tokens.items() if hmac.compare_digest(d, presented)), None)
+            match = token_holder(services().operator_tokens, flask.request.form.get("token", ""))
             if match is not None and match[1] == "auditor":
                 name = f"auditor:{match[0]}"
                 flask.session.clear()  # a new session id and CSRF token after sign-in
