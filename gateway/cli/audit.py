@@ -4,37 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from gateway.cli.root import main, settings_of
-from gateway.errors import GatewayError
-from gateway.settings import Settings
+from gateway.cli.root import gateway_services, main, settings_of
 
 
 @main.group()
 def audit() -> None:
     """The tamper-evident exchange log."""
-
-
-@contextmanager
-def _services(settings: Settings) -> Iterator[Any]:
-    """The gateway's services for one command, its database connections closed afterwards."""
-    from gateway.app import build_services
-
-    try:
-        services = build_services(settings)
-    except GatewayError as error:
-        raise click.ClickException(error.detail) from error
-    try:
-        yield services
-    finally:
-        services.database.dispose()
 
 
 @audit.command("checkpoint")
@@ -44,7 +24,7 @@ def audit_checkpoint(ctx: click.Context) -> None:
     from gateway.audit.checkpoints import sign_tree_head
 
     settings = settings_of(ctx)
-    with _services(settings) as services:
+    with gateway_services(settings) as services:
         head = sign_tree_head(
             services.database, services.keyring.active, settings.gateway_id, datetime.now(UTC)
         )
@@ -71,7 +51,7 @@ def audit_export(
     from gateway.audit.export import export_log
 
     settings = settings_of(ctx)
-    with _services(settings) as services:
+    with gateway_services(settings) as services:
         data = export_log(
             services.database,
             services.registry,
@@ -130,6 +110,6 @@ def audit_retention(ctx: click.Context) -> None:
     """Delete the bodies whose retention period has ended (their leaves stay)."""
     from gateway.audit.retention import apply_retention
 
-    with _services(settings_of(ctx)) as services:
+    with gateway_services(settings_of(ctx)) as services:
         deleted = apply_retention(services.database, now=datetime.now(UTC))
     click.echo(f"{len(deleted)} message bodies deleted under retention")

@@ -8,24 +8,11 @@ import socket
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from sqlalchemy import select
 
-from gateway.cli.root import main, settings_of
-from gateway.errors import GatewayError
-from gateway.settings import Settings
-
-
-def _outbound(settings: Settings) -> Any:
-    from gateway.app import build_services
-
-    try:
-        services = build_services(settings)
-    except GatewayError as error:
-        raise click.ClickException(error.detail) from error
-    return services, services.outbound
+from gateway.cli.root import gateway_services, main, settings_of
 
 
 @main.command()
@@ -50,14 +37,13 @@ def disclose(
     from gateway.documents.hardened import parse_json
 
     settings = settings_of(ctx)
-    services, outbound = _outbound(settings)
-    try:
+    with gateway_services(settings) as services:
         media = "application/xml" if file.suffix.lower() == ".xml" else "application/json"
         if message_type == "seizure-report":
             document = build_reader(settings).read(file.read_bytes(), media).to_dict()
         else:  # checked against its schema by the outbound path before it is signed
             document = parse_json(file.read_bytes(), max_bytes=settings.max_body_bytes)
-        row = outbound.disclose(
+        row = services.outbound.disclose(
             recipient=recipient,
             message_type=message_type,
             document=document,
@@ -65,10 +51,6 @@ def disclose(
             actor=f"officer:{officer}",
             now=datetime.now(UTC),
         )
-    except GatewayError as error:
-        raise click.ClickException(error.detail) from error
-    finally:
-        services.database.dispose()
     click.echo(f"{row.message_id} → {recipient}: {row.state}")
     for path in row.decision["redactions"]:
         click.echo(f"  removed {path}")
@@ -105,15 +87,10 @@ def outbox_list(ctx: click.Context, state: str | None) -> None:
 @click.pass_context
 def outbox_approve(ctx: click.Context, message_id: str, officer: str, role: str) -> None:
     """Release a message awaiting review (four eyes where the policy requires them)."""
-    services, outbound = _outbound(settings_of(ctx))
-    try:
-        row = outbound.approve(
+    with gateway_services(settings_of(ctx)) as services:
+        row = services.outbound.approve(
             message_id, approver=f"officer:{officer}", role=role, now=datetime.now(UTC)
         )
-    except GatewayError as error:
-        raise click.ClickException(error.detail) from error
-    finally:
-        services.database.dispose()
     click.echo(f"{row.message_id}: {row.state}")
 
 
@@ -123,13 +100,8 @@ def outbox_approve(ctx: click.Context, message_id: str, officer: str, role: str)
 @click.pass_context
 def outbox_retry(ctx: click.Context, message_id: str, officer: str) -> None:
     """Queue a dead letter again."""
-    services, outbound = _outbound(settings_of(ctx))
-    try:
-        row = outbound.retry(message_id, actor=f"officer:{officer}", now=datetime.now(UTC))
-    except GatewayError as error:
-        raise click.ClickException(error.detail) from error
-    finally:
-        services.database.dispose()
+    with gateway_services(settings_of(ctx)) as services:
+        row = services.outbound.retry(message_id, actor=f"officer:{officer}", now=datetime.now(UTC))
     click.echo(f"{row.message_id}: {row.state}")
 
 
@@ -146,16 +118,6 @@ def worker(ctx: click.Context, once: bool, interval: float, worker_id: str | Non
     from gateway.exchange.delivery import DeliveryWorker, HttpTransport
 
     settings = settings_of(ctx)
-    services, _ = _outbound(settings)
-    transport = HttpTransport(settings.delivery_timeout_seconds)
-    delivery = DeliveryWorker(
-        settings=settings,
-        registry=services.registry,
-        keyring=services.keyring,
-        database=services.database,
-        transport=transport,
-        worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
-    )
     stopping = False
 
     def stop(*_: object) -> None:
@@ -164,16 +126,25 @@ def worker(ctx: click.Context, once: bool, interval: float, worker_id: str | Non
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    transport = HttpTransport(settings.delivery_timeout_seconds)
     try:
-        while not stopping:
-            attempted = delivery.run_once()
-            if once:
-                break
-            if not attempted:
-                time.sleep(interval)
+        with gateway_services(settings) as services:
+            delivery = DeliveryWorker(
+                settings=settings,
+                registry=services.registry,
+                keyring=services.keyring,
+                database=services.database,
+                transport=transport,
+                worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
+            )
+            while not stopping:
+                attempted = delivery.run_once()
+                if once:
+                    break
+                if not attempted:
+                    time.sleep(interval)
     finally:
         transport.close()
-        services.database.dispose()
 
 
 @main.command()
@@ -187,19 +158,14 @@ def withdraw(
 ) -> None:
     """Withdraw (or supersede) a message sent earlier: not yet delivered, it is not sent; delivered,
     a signed withdrawal follows it."""
-    services, outbound = _outbound(settings_of(ctx))
-    try:
-        sent = outbound.withdraw(
+    with gateway_services(settings_of(ctx)) as services:
+        sent = services.outbound.withdraw(
             message_id,
             reason=reason,
             actor=f"officer:{officer}",
             now=datetime.now(UTC),
             superseded_by=superseded_by,
         )
-    except GatewayError as error:
-        raise click.ClickException(error.detail) from error
-    finally:
-        services.database.dispose()
     if sent is None:
         click.echo(f"{message_id}: withdrawn before delivery; nothing will be sent")
     else:

@@ -6,12 +6,18 @@ Every sub-command reads the same settings as the server (defaults → ``--config
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gateway.errors import GatewayError
 from gateway.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from gateway.app import Services
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -29,3 +35,21 @@ def main(ctx: click.Context, config: Path | None) -> None:
         ctx.obj = load_settings(config)
     except GatewayError as error:
         raise click.ClickException(error.detail) from error
+
+
+@contextmanager
+def gateway_services(settings: Settings) -> Iterator[Services]:
+    """The gateway's services for one command: its errors become plain CLI errors, and every
+    database connection is closed when the command is done."""
+    from gateway.app import build_services
+
+    try:
+        services = build_services(settings)
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    try:
+        yield services
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    finally:
+        services.database.dispose()

@@ -54,16 +54,16 @@ def send(
                 f"no key of {receiver} is pinned in {settings.key_pins_dir}; "
                 "its receipt could not be verified"
             )
-        client = PartnerClient(
+        with PartnerClient(
             base_url=url, caller=caller, receiver=receiver, key=key, receiver_keys=receiver_keys
-        )
-        answer = client.send(
-            "/v1/seizure-reports",
-            body,
-            content_type=content_type,
-            message_type=message_type,
-            message_id=message_id,
-        )
+        ) as client:
+            answer = client.send(
+                "/v1/seizure-reports",
+                body,
+                content_type=content_type,
+                message_type=message_type,
+                message_id=message_id,
+            )
     except GatewayError as error:
         raise click.ClickException(error.detail) from error
     except httpx.HTTPError as error:
