@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -26,11 +28,15 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision in migrations/ (read once per process: the scripts do not change)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def pending_revision(engine: Engine) -> str | None:
     """None if the database is at the newest revision, else the head it should reach."""
-    head = ScriptDirectory.from_config(
-        alembic_config(engine.url.render_as_string(hide_password=False))
-    ).get_current_head()
+    head = head_revision()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return None if current == head else head

@@ -9,8 +9,9 @@ from typing import Any
 import flask
 
 from gateway.api.context import services
+from gateway.api.params import instant
 from gateway.audit.queries import EventQuery, message_record, search_events
-from gateway.errors import GatewayError, NotFoundError
+from gateway.errors import DocumentError, GatewayError, NotFoundError
 from gateway.trust.jws import verify_detached
 from gateway.web.session import current_user, requires
 
@@ -19,13 +20,11 @@ FILTERS = ("partner", "message_id", "tag", "actor", "decision", "since", "until"
 
 
 def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
+    """A date or date-time from a filter field (empty: no bound); 400 if it is neither."""
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        flask.abort(400, f"{text!r} is not a date or a date and time")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return instant(text or None)
+    except DocumentError as error:
+        flask.abort(400, error.detail)
 
 
 def signature_status(record: dict[str, Any]) -> str:
