@@ -28,12 +28,15 @@ from gateway.api.context import EXTENSION_KEY
 from gateway.api.edge import RequestEdge
 from gateway.api.operators import parse_operator_tokens
 from gateway.api.problems import ProblemResponder
+from gateway.documents.certificate_of_origin import CertificateReader
 from gateway.documents.schemas import JsonSchemas, XmlSchemas, load_spec
 from gateway.documents.seizure_report import SeizureReportReader
 from gateway.errors import ConfigurationError
 from gateway.exchange.inbound import Inbound
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.refusals import RefusalLog
+from gateway.origin.register import OriginRegister
+from gateway.origin.service import Origin
 from gateway.policy.loader import load_policies
 from gateway.policy.model import PolicySet
 from gateway.registry import Registry
@@ -60,6 +63,7 @@ class Services:
     refusals: RefusalLog
     #: Digest → (name, role) of the gateway's own systems and auditors (parsed once).
     operator_tokens: Mapping[str, tuple[str, str]]
+    origin: Origin
 
 
 class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -103,6 +107,13 @@ def build_services(settings: Settings) -> Services:
         database=database,
         schemas=json_schemas,
     )
+    certificates = CertificateReader(
+        json_schemas,
+        XmlSchemas(settings.xsd_dir),
+        max_bytes=settings.max_body_bytes,
+        max_depth=settings.max_xml_depth,
+    )
+    register = OriginRegister(gateway_id=settings.gateway_id, registry=registry, policies=policies)
     inbound = Inbound(
         gateway_id=settings.gateway_id,
         registry=registry,
@@ -113,6 +124,16 @@ def build_services(settings: Settings) -> Services:
         database=database,
         clock_skew=timedelta(seconds=settings.clock_skew_seconds),
         outbound=outbound,
+        certificates=certificates,
+        origin=register,
+    )
+    origin = Origin(
+        gateway_id=settings.gateway_id,
+        registry=registry,
+        database=database,
+        outbound=outbound,
+        register=register,
+        reader=certificates,
     )
     return Services(
         settings,
@@ -125,6 +146,7 @@ def build_services(settings: Settings) -> Services:
         outbound,
         RefusalLog(database),
         operator_tokens,
+        origin,
     )
 
 

@@ -14,10 +14,18 @@ from pathlib import Path
 
 import yaml
 
-from gateway.registry import Registry, add_pinned_key
+from gateway.origin.synthetic import authority_name
+from gateway.registry import Registry, add_authority_certificate, add_pinned_key
 from gateway.settings import PROJECT_ROOT
 from gateway.store import migrate
 from gateway.trust.keys import generate_jwk, public_part, read_jwk_file, write_private_jwk
+from gateway.trust.xmldsig import (
+    AuthorityCertificate,
+    authority_files,
+    generate_authority,
+    read_authority,
+    write_authority,
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ def partner_directories(
             "type": f.type,
             "in_force": jp_framework_in_force or f.in_force.strftime("%Y-%m"),
             "fy2012_enhanced": f.fy2012_enhanced,
+            **({"agreement": f.agreement} if f.agreement else {}),
         }
         for f in ours.frameworks
     ]
@@ -100,7 +109,8 @@ def partner_directories(
 def prepare(
     root: Path, partner_id: str, jp_port: int, partner_port: int
 ) -> tuple[Installation, Installation]:
-    """Both installations under ``root``, migrated, keyed, and pinning each other's keys."""
+    """Both installations under ``root``, migrated, keyed, and pinning each other's keys; each
+    with a development issuing authority for certificates of origin, pinned on both sides."""
     jp = Installation("JP", root / "JP", jp_port)
     partner = Installation(partner_id, root / partner_id, partner_port)
     for installation in (jp, partner):
@@ -110,9 +120,25 @@ def prepare(
         if not key_file.exists():
             write_private_jwk(key_file, generate_jwk())
     partner_directories(partner.root, partner_id)
+    authorities = {i.gateway_id: _authority(i) for i in (jp, partner)}
     for this, other in ((jp, partner), (partner, jp)):
         other_key = read_jwk_file(other.root / "keys" / f"{other.gateway_id}.private.jwk")
         add_pinned_key(this.root / "pins", other.gateway_id, public_part(other_key))
         own_key = read_jwk_file(this.root / "keys" / f"{this.gateway_id}.private.jwk")
         add_pinned_key(this.root / "pins", this.gateway_id, public_part(own_key))
+        for administration in (this.gateway_id, other.gateway_id):
+            add_authority_certificate(
+                this.root / "pins", administration, authorities[administration]
+            )
     return jp, partner
+
+
+def _authority(installation: Installation) -> AuthorityCertificate:
+    """The installation's development issuing authority (created once)."""
+    keys = installation.root / "keys"
+    if not authority_files(keys, installation.gateway_id)[0].exists():
+        key, certificate = generate_authority(
+            authority_name(installation.gateway_id), installation.gateway_id
+        )
+        write_authority(keys, installation.gateway_id, key, certificate)
+    return read_authority(keys, installation.gateway_id)[1]

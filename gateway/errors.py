@@ -138,6 +138,15 @@ class UnsupportedMediaTypeError(DocumentError):
     title = "Media type not accepted"
 
 
+class XmlSignatureError(DocumentError):
+    """A document's own legal signature (an e-CO's enveloped XML Signature by its issuing
+    authority) is missing, does not verify against the pinned certificate, or signs something
+    other than the whole document."""
+
+    kind = "xml-signature-invalid"
+    title = "Document signature invalid"
+
+
 # --- policy (PROTOCOL §6) ---------------------------------------------------------------------
 
 
@@ -162,6 +171,14 @@ class ConflictError(GatewayError):
 
     kind = "conflict"
     title = "Message id already used"
+
+
+class StateConflictError(ConflictError):
+    """The action is not allowed in the record's current state (e.g. cancelling a certificate
+    that was already used in a declaration)."""
+
+    kind = "state-conflict"
+    title = "Not allowed in the current state"
 
 
 class ForbiddenError(GatewayError):

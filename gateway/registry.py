@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway.errors import ConfigurationError, UnknownPartnerError
 from gateway.trust.keys import PinnedKey, read_jwk_file
+from gateway.trust.xmldsig import AuthorityCertificate
 from gateway.yamlconfig import load_checked
 
 FRAMEWORK_TYPES = ("CMAA", "EPA", "CPTPP", "AA", "OTHER")
@@ -38,6 +39,8 @@ class Framework:
     revised: str | None = None
     fy2012_enhanced: bool = False
     note: str = ""
+    #: The agreement's code, as certificates of origin name it (``JP-ID-EPA``, ``CPTPP``).
+    agreement: str | None = None
 
     def in_force_on(self, day: date) -> bool:
         return self.in_force <= day and (self.ends is None or day <= self.ends)
@@ -54,6 +57,8 @@ class Partner:
     keys: tuple[PinnedKey, ...] = field(default_factory=tuple)
     #: Delivery limits of this partner (max_attempts, backoff_base_seconds, backoff_cap_seconds).
     delivery: Mapping[str, Any] = field(default_factory=dict)
+    #: Pinned certificates of the authorities issuing this administration's certificates of origin.
+    authorities: tuple[AuthorityCertificate, ...] = field(default_factory=tuple)
 
     @property
     def pulls(self) -> bool:
@@ -78,6 +83,12 @@ class Registry:
     def keys_of(self, partner_id: str) -> tuple[PinnedKey, ...]:
         return self.get(partner_id).keys
 
+    def authorities_of(self, administration_id: str) -> tuple[AuthorityCertificate, ...]:
+        """The pinned issuing-authority certificates of a partner or of this gateway's own
+        administration (whose certificates it checks before sending them); () if unknown."""
+        administration = self.partners.get(administration_id)
+        return administration.authorities if administration is not None else ()
+
     def __iter__(self) -> Iterator[Partner]:
         return iter(self.partners.values())
 
@@ -91,7 +102,8 @@ class Registry:
             if data["id"] != path.stem:
                 raise ConfigurationError(f"{path}: id {data['id']!r} differs from the file name")
             pins = _pinned_keys(key_pins_dir, data["id"]) if key_pins_dir else []
-            partners[data["id"]] = _partner(path, data, pins)
+            authorities = _authorities(path, data, key_pins_dir)
+            partners[data["id"]] = _partner(path, data, pins, authorities)
         if not partners:
             raise ConfigurationError(f"{registry_dir}: no partner files")
         return cls(partners)
@@ -108,7 +120,63 @@ def _pinned_keys(key_pins_dir: Path, partner_id: str) -> list[dict[str, Any]]:
     return keys
 
 
-def _partner(path: Path, data: Mapping[str, Any], pins: list[dict[str, Any]]) -> Partner:
+def _authority_pins_path(key_pins_dir: Path, administration_id: str) -> Path:
+    return key_pins_dir / f"{administration_id}.authorities.json"
+
+
+def _authority_pins(key_pins_dir: Path, administration_id: str) -> list[dict[str, Any]]:
+    path = _authority_pins_path(key_pins_dir, administration_id)
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(f"{path}: {error}") from error
+    if not isinstance(data, list):
+        raise ConfigurationError(f"{path}: a list of {{name, certificate}} pins")
+    return data
+
+
+def _authorities(
+    path: Path, data: Mapping[str, Any], key_pins_dir: Path | None
+) -> tuple[AuthorityCertificate, ...]:
+    entries = [
+        (authority["name"], pem)
+        for authority in data.get("issuing_authorities", [])
+        for pem in authority["certificates"]
+    ]
+    if key_pins_dir is not None:
+        entries += [
+            (p["name"], p["certificate"]) for p in _authority_pins(key_pins_dir, data["id"])
+        ]
+    try:
+        return tuple(AuthorityCertificate.from_pem(name, pem) for name, pem in entries)
+    except (ConfigurationError, KeyError, TypeError) as error:
+        raise ConfigurationError(f"{path} ({data['id']}): issuing authority: {error}") from error
+
+
+def add_authority_certificate(
+    key_pins_dir: Path, administration_id: str, certificate: AuthorityCertificate
+) -> None:
+    """Pin an issuing authority's certificate on this installation (idempotent; rotation: pin
+    the new one beside the old, which stays valid until its own not-after date)."""
+    existing = _authority_pins(key_pins_dir, administration_id)
+    kept = [p for p in existing if p.get("certificate") != certificate.pem]
+    key_pins_dir.mkdir(parents=True, exist_ok=True)
+    _authority_pins_path(key_pins_dir, administration_id).write_text(
+        json.dumps(
+            [*kept, {"name": certificate.authority, "certificate": certificate.pem}], indent=2
+        ),
+        encoding="utf-8",
+    )
+
+
+def _partner(
+    path: Path,
+    data: Mapping[str, Any],
+    pins: list[dict[str, Any]],
+    authorities: tuple[AuthorityCertificate, ...] = (),
+) -> Partner:
     try:
         frameworks = tuple(
             Framework(
@@ -118,6 +186,7 @@ def _partner(path: Path, data: Mapping[str, Any], pins: list[dict[str, Any]]) ->
                 revised=f.get("revised"),
                 fy2012_enhanced=f["fy2012_enhanced"],
                 note=f.get("note", ""),
+                agreement=f.get("agreement"),
             )
             for f in data["frameworks"]
         )
@@ -139,6 +208,7 @@ def _partner(path: Path, data: Mapping[str, Any], pins: list[dict[str, Any]]) ->
         frameworks=frameworks,
         keys=tuple(keys.values()),
         delivery=data.get("delivery", {}),
+        authorities=authorities,
     )
 
 

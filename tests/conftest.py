@@ -21,18 +21,20 @@ from starlette.testclient import TestClient
 
 from gateway.app import Services, build_services, create_app
 from gateway.client.partner import PartnerClient
-from gateway.registry import add_pinned_key
+from gateway.origin.synthetic import authority_name
+from gateway.registry import add_authority_certificate, add_pinned_key
 from gateway.settings import PROJECT_ROOT, Settings, load_settings
 from gateway.store import migrate
 from gateway.store.db import normalise_url
 from gateway.trust.keys import PinnedKey, SigningKey, generate_jwk, public_part, write_private_jwk
+from gateway.trust.xmldsig import AuthorityCertificate, generate_authority
 
 ASSETS = Path(__file__).parent / "assets"
 SAMPLES = PROJECT_ROOT / "specs" / "samples"
 POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
 REQUIRE_ALL = os.environ.get("GATEWAY_TEST_REQUIRE_ALL") == "1"
 #: Partners with generated keys in every test: KR and US have frameworks in force, QZ does not.
-PARTNER_IDS = ("KR", "US", "QZ")
+PARTNER_IDS = ("KR", "US", "QZ", "ID", "TH")
 #: The operator API token of the test gateway (only its digest is configured).
 OPERATOR_TOKEN = "test-operator-token-not-secret"
 #: An auditor's token (role auditor).
@@ -51,6 +53,12 @@ def private_jwks() -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def signing_keys(private_jwks: dict[str, dict[str, Any]]) -> dict[str, SigningKey]:
     return {admin: SigningKey.from_jwk(jwk) for admin, jwk in private_jwks.items()}
+
+
+@pytest.fixture(scope="session")
+def authorities() -> dict[str, tuple[bytes, AuthorityCertificate]]:
+    """A development issuing authority (private key PEM, certificate) per EPA administration."""
+    return {admin: generate_authority(authority_name(admin), admin) for admin in ("JP", "ID", "TH")}
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +114,8 @@ def _reset_postgres(url: str) -> None:
         connection.execute(
             text(
                 "TRUNCATE originator_consent, message, seen_assertion, audit_event, "
-                "signed_tree_head, outbox_message"
+                "signed_tree_head, outbox_message, origin_verification, certificate_version, "
+                "certificate_of_origin"
             )
         )
         connection.execute(
@@ -135,11 +144,14 @@ def settings(
     database_url: str,
     registry_dir: Path,
     private_jwks: dict[str, dict[str, Any]],
+    authorities: dict[str, tuple[bytes, AuthorityCertificate]],
 ) -> Settings:
     keys_dir, pins_dir = tmp_path / "keys", tmp_path / "pins"
     write_private_jwk(keys_dir / "JP.private.jwk", private_jwks["JP"])
     for admin, jwk in private_jwks.items():
         add_pinned_key(pins_dir, admin, public_part(jwk))
+    for admin, (_, certificate) in authorities.items():
+        add_authority_certificate(pins_dir, admin, certificate)
     return load_settings(
         environ={},
         gateway_id="JP",

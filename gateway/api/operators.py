@@ -17,14 +17,15 @@ from starlette.requests import Request
 from gateway.api.edge import services_of
 from gateway.errors import ConfigurationError, ForbiddenError, TokenInvalidError
 
-ROLES = ("system", "auditor")
+ROLES = ("system", "auditor", "officer")
 
 
 def parse_operator_tokens(setting: str) -> dict[str, tuple[str, str]]:
     """``name[:role]=sha256hex,…`` → {digest: (name, role)}; ConfigurationError if malformed.
 
-    Roles: ``system`` (the default: the gateway's own systems, e.g. the review screens) and
-    ``auditor`` (read-only access to the audit log).
+    Roles: ``system`` (the default: the gateway's own systems, e.g. the review screens),
+    ``auditor`` (read-only access to the audit log) and ``officer`` (customs officers checking
+    certificates of origin at clearance).
     """
     tokens: dict[str, tuple[str, str]] = {}
     for entry in filter(None, (part.strip() for part in setting.split(","))):
@@ -54,7 +55,7 @@ def operator_info(token: str, request: Request) -> dict[str, Any]:
     if holder is None:
         raise TokenInvalidError("the operator token is not valid")
     name, role = holder
-    return {"sub": f"{role}:{name}" if role == "auditor" else f"operator:{name}", "role": role}
+    return {"sub": f"operator:{name}" if role == "system" else f"{role}:{name}", "role": role}
 
 
 def token_holder(tokens: Mapping[str, tuple[str, str]], token: str) -> tuple[str, str] | None:

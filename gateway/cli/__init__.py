@@ -3,6 +3,7 @@
 from gateway.cli import (  # noqa: F401 - registers the commands
     audit,
     demo,
+    origin,
     outbound,
     policy,
     send,

@@ -16,14 +16,14 @@ from lxml import etree
 from gateway.errors import ForbiddenXmlConstructError, MalformedBodyError, PayloadTooLargeError
 
 
-def _xml_parser() -> etree.XMLParser:
+def _xml_parser(*, keep_whitespace: bool = False) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        remove_blank_text=True,
+        remove_blank_text=not keep_whitespace,
     )
 
 
@@ -35,12 +35,15 @@ def _depth(root: etree._Element) -> int:
     return deepest
 
 
-def parse_xml(body: bytes, *, max_bytes: int, max_depth: int) -> etree._Element:
-    """The root element of ``body``, or a DocumentError subclass."""
+def parse_xml(
+    body: bytes, *, max_bytes: int, max_depth: int, keep_whitespace: bool = False
+) -> etree._Element:
+    """The root element of ``body``, or a DocumentError subclass. ``keep_whitespace`` keeps the
+    tree exactly as sent (an XML Signature covers whitespace too)."""
     if len(body) > max_bytes:
         raise PayloadTooLargeError(f"the body is over {max_bytes} bytes")
     try:
-        root = etree.fromstring(body, _xml_parser())
+        root = etree.fromstring(body, _xml_parser(keep_whitespace=keep_whitespace))
     except etree.XMLSyntaxError as error:
         if "entity" in str(error).lower():
             raise ForbiddenXmlConstructError("entities are not allowed in messages") from error

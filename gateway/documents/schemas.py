@@ -26,11 +26,19 @@ COMPONENTS = {
     "assistance-request": "AssistanceRequest",
     "assistance-answer": "AssistanceAnswer",
     "withdrawal": "Withdrawal",
+    "certificate-of-origin": "CertificateOfOrigin",
+    "certificate-status": "CertificateStatus",
+    "origin-verification-request": "OriginVerificationRequest",
+    "origin-verification-answer": "OriginVerificationAnswer",
 }
 SENDER_MEMBERS = {
     "seizure-report": "reporting_administration",
     "assistance-request": "requesting_administration",
     "assistance-answer": "answering_administration",
+    "certificate-of-origin": "exporting_party",
+    "certificate-status": "administration",
+    "origin-verification-request": "requesting_administration",
+    "origin-verification-answer": "answering_administration",
 }
 
 

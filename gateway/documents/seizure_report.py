@@ -7,41 +7,41 @@ schema (JSON schema from the spec, or XSD) → model.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lxml import etree
 
 from gateway.documents.hardened import parse_json, parse_xml
 from gateway.documents.schemas import JsonSchemas, XmlSchemas
+from gateway.documents.xmlform import XmlForm
 from gateway.errors import DocumentError, UnsupportedMediaTypeError
 from gateway.model.seizure_report import SeizureReport
 
 XML_NAMESPACE = "urn:customs-gateway:seizure-report:1"
 JSON_COMPONENT = "SeizureReport"
 XSD_NAME = "seizure-report"
-#: JSON array member → XML item element name.
-LIST_ITEMS = {
-    "transit": "Country",
-    "concealment_methods": "Method",
-    "detection_methods": "Method",
-    "persons": "Person",
-    "companies": "Company",
-}
-#: Members that are JSON objects (an XML element of theirs may be empty, as ``<Route/>``).
-OBJECT_MEMBERS = frozenset(
-    {
-        "office",
-        "commodity",
-        "quantity",
-        "estimated_value",
-        "transport",
-        "route",
-        "document",
-        "markings",
-    }
+XML_FORM = XmlForm(
+    namespace=XML_NAMESPACE,
+    root="SeizureReport",
+    list_items={
+        "transit": "Country",
+        "concealment_methods": "Method",
+        "detection_methods": "Method",
+        "persons": "Person",
+        "companies": "Company",
+    },
+    object_members=frozenset(
+        {
+            "office",
+            "commodity",
+            "quantity",
+            "estimated_value",
+            "transport",
+            "route",
+            "document",
+            "markings",
+        }
+    ),
+    number_leaves=frozenset({"amount"}),
 )
-#: Leaves that are numbers in JSON.
-NUMERIC_LEAVES = frozenset({"amount"})
 
 
 def media_kind(content_type: str) -> str:
@@ -54,62 +54,9 @@ def media_kind(content_type: str) -> str:
     raise UnsupportedMediaTypeError(f"{essence!r} is not accepted; use application/json or /xml")
 
 
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def xml_to_dict(element: etree._Element) -> dict[str, Any]:
-    """The JSON form of an XML element that already passed the XSD."""
-    result: dict[str, Any] = {}
-    for child in element:
-        key = _snake(_local(child))
-        if key in LIST_ITEMS:
-            result[key] = [xml_to_dict(item) if len(item) else (item.text or "") for item in child]
-        elif len(child) or key in OBJECT_MEMBERS:
-            result[key] = xml_to_dict(child)
-        elif key in NUMERIC_LEAVES:
-            result[key] = float(child.text or "0")
-        else:
-            result[key] = child.text or ""
-    return result
-
-
-def _append(parent: etree._Element, key: str, value: Any) -> None:
-    element = etree.SubElement(parent, f"{{{XML_NAMESPACE}}}{_pascal(key)}")
-    if key in LIST_ITEMS:
-        for item in value:
-            _append_item(element, LIST_ITEMS[key], item)
-    elif isinstance(value, dict):
-        for child_key, child_value in value.items():
-            _append(element, child_key, child_value)
-    else:
-        element.text = repr(value) if isinstance(value, float) else str(value)
-
-
-def _append_item(parent: etree._Element, name: str, item: Any) -> None:
-    element = etree.SubElement(parent, f"{{{XML_NAMESPACE}}}{name}")
-    if isinstance(item, dict):
-        for key, value in item.items():
-            _append(element, key, value)
-    else:
-        element.text = str(item)
-
-
 def to_xml(report: SeizureReport) -> bytes:
     """The XML form of ``report`` (member order follows the model, which follows the XSD)."""
-    nsmap: Any = {None: XML_NAMESPACE}  # the default namespace; lxml-stubs want str keys
-    root = etree.Element(f"{{{XML_NAMESPACE}}}SeizureReport", nsmap=nsmap)
-    for key, value in report.to_dict().items():
-        _append(root, key, value)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    return XML_FORM.to_bytes(report.to_dict())
 
 
 class SeizureReportReader:
@@ -133,5 +80,5 @@ class SeizureReportReader:
             if etree.QName(root).namespace != XML_NAMESPACE:
                 raise DocumentError(f"the root element must be in namespace {XML_NAMESPACE}")
             self._xml.check(XSD_NAME, root)
-            document = xml_to_dict(root)
+            document = XML_FORM.to_dict(root)
         return SeizureReport.from_dict(document)

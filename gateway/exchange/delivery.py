@@ -47,6 +47,10 @@ PATHS = {
     "assistance-request": "/v1/assistance-requests",
     "assistance-answer": "/v1/assistance-answers",
     "withdrawal": "/v1/withdrawals",
+    "certificate-of-origin": "/v1/certificates-of-origin",
+    "certificate-status": "/v1/certificate-status-notices",
+    "origin-verification-request": "/v1/origin-verification-requests",
+    "origin-verification-answer": "/v1/origin-verification-answers",
 }
 RETRYABLE_4XX = frozenset({408, 425, 429})
 

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
+from gateway.documents.certificate_of_origin import CertificateReader
 from gateway.documents.hardened import parse_json
 from gateway.documents.schemas import COMPONENTS, SENDER_MEMBERS, JsonSchemas
 from gateway.documents.seizure_report import SeizureReportReader, media_kind
@@ -44,6 +45,8 @@ from gateway.errors import (
 from gateway.exchange import replay
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.receipts import SignedReceipt, make_receipt
+from gateway.exchange.received import Link, Received
+from gateway.origin.register import OriginRegister
 from gateway.policy.engine import decide
 from gateway.policy.model import Context, Decision, PolicySet
 from gateway.registry import Registry
@@ -52,6 +55,7 @@ from gateway.store.models import Message, OutboxMessage
 from gateway.trust.assertions import VerifiedAssertion
 from gateway.trust.jws import MessageHeader, verify_detached
 from gateway.trust.keys import Keyring
+from gateway.trust.xmldsig import AuthorityCertificate
 
 Clock = Callable[[], datetime]
 
@@ -90,8 +94,12 @@ class Inbound:
         database: Database,
         clock_skew: timedelta,
         outbound: Outbound | None = None,
+        certificates: CertificateReader | None = None,
+        origin: OriginRegister | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        self._certificates = certificates
+        self._origin = origin
         self._id = gateway_id
         self._registry = registry
         self._policies = policies
@@ -113,22 +121,56 @@ class Inbound:
         """An answer must name a request this gateway sent to the caller."""
         return self._receive(incoming, "assistance-answer", link=self._link_answer)
 
-    def _read(self, incoming: IncomingMessage, message_type: str) -> dict[str, Any]:
-        """The document in the body, parsed (hardened) and checked against its schema."""
+    def receive_certificate_of_origin(self, incoming: IncomingMessage) -> Accepted:
+        """An issue or amendment; an authority-issued certificate's XML Signature must verify
+        against the exporting party's pinned authority certificate."""
+        return self._receive(
+            incoming, "certificate-of-origin", link=self._origin_register().certificate_received
+        )
+
+    def receive_certificate_status(self, incoming: IncomingMessage) -> Accepted:
+        return self._receive(
+            incoming, "certificate-status", link=self._origin_register().notice_received
+        )
+
+    def receive_origin_verification_request(self, incoming: IncomingMessage) -> Accepted:
+        return self._receive(
+            incoming,
+            "origin-verification-request",
+            link=self._origin_register().verification_requested,
+        )
+
+    def receive_origin_verification_answer(self, incoming: IncomingMessage) -> Accepted:
+        return self._receive(
+            incoming,
+            "origin-verification-answer",
+            link=self._origin_register().verification_answered,
+        )
+
+    def _origin_register(self) -> OriginRegister:
+        if self._origin is None:
+            raise NotFoundError("this gateway does not exchange certificates of origin")
+        return self._origin
+
+    def _read(
+        self, incoming: IncomingMessage, message_type: str
+    ) -> tuple[dict[str, Any], AuthorityCertificate | None]:
+        """The document in the body, parsed (hardened) and checked against its schema, and the
+        authority whose pinned certificate verified its own signature (if it carries one)."""
         if message_type == "seizure-report":
-            return self._reader.read(incoming.body, incoming.content_type).to_dict()
+            return self._reader.read(incoming.body, incoming.content_type).to_dict(), None
+        if message_type == "certificate-of-origin" and self._certificates is not None:
+            read = self._certificates.read(
+                incoming.body, incoming.content_type, self._registry.authorities_of
+            )
+            return read.document, read.signed_by
         document = parse_json(incoming.body, max_bytes=self._reader.max_bytes)
         self._schemas.check(COMPONENTS[message_type], document)
-        return dict(document)
+        return dict(document), None
 
-    def _link_answer(
-        self,
-        session: Session,
-        caller: str,
-        message_id: str,
-        document: dict[str, Any],
-        now: datetime,
-    ) -> None:
+    def _link_answer(self, session: Session, received: Received) -> None:
+        caller, message_id, document = received.caller, received.message_id, received.document
+        now = received.now
         request = session.execute(
             select(OutboxMessage).where(
                 OutboxMessage.message_id == document["in_reply_to"],
@@ -161,14 +203,9 @@ class Inbound:
         # Not decided by the policy: it retracts what this gateway already holds from the caller.
         return self._receive(incoming, "withdrawal", link=self._apply_withdrawal, decided=False)
 
-    def _apply_withdrawal(
-        self,
-        session: Session,
-        caller: str,
-        withdrawal_id: str,
-        document: dict[str, Any],
-        now: datetime,
-    ) -> None:
+    def _apply_withdrawal(self, session: Session, received: Received) -> None:
+        caller, withdrawal_id, document = received.caller, received.message_id, received.document
+        now = received.now
         original = session.execute(
             select(Message)
             .where(
@@ -211,7 +248,7 @@ class Inbound:
         self,
         incoming: IncomingMessage,
         message_type: str,
-        link: Callable[[Session, str, str, dict[str, Any], datetime], None] | None = None,
+        link: Link | None = None,
         decided: bool = True,
     ) -> Accepted:
         """The steps of the module docstring for one message type; ``link`` runs in the storing
@@ -220,7 +257,7 @@ class Inbound:
         caller = incoming.assertion.caller
         header = self._verify_signature(incoming, message_type, now)
         try:
-            document = self._read(incoming, message_type)
+            document, signed_by = self._read(incoming, message_type)
             member = SENDER_MEMBERS.get(message_type)
             if member is not None and document[member] != caller:
                 raise HeaderMismatchError(
@@ -230,9 +267,18 @@ class Inbound:
             decision = self._decide(caller, message_type, document, now) if decided else None
             effects = None
             if link is not None:
+                received = Received(
+                    caller=caller,
+                    message_id=header.msgid,
+                    message_type=message_type,
+                    document=document,
+                    body_sha256=hashlib.sha256(incoming.body).hexdigest(),
+                    now=now,
+                    signed_by=signed_by,
+                )
 
                 def effects(session: Session) -> None:
-                    link(session, caller, header.msgid, document, now)
+                    link(session, received)
 
             return self._store(incoming, header, document, decision, now, effects=effects)
         except GatewayError as error:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -67,11 +67,18 @@ class Outbound:
         now: datetime,
         on: date | None = None,
         source_message_id: str | None = None,
+        body: bytes | None = None,
+        content_type: str = MEDIA_TYPE,
+        effects: Callable[[Session, OutboxMessage], None] | None = None,
     ) -> OutboxMessage:
         """Decide, redact, sign and queue a message; PolicyDeniedError if the policy refuses.
 
         ``source_message_id`` names the received message this one passes on, so that its
-        withdrawal follows it here."""
+        withdrawal follows it here. ``body`` is given for a document that carries its own
+        signature (an e-CO's XML): it goes out byte for byte, ``document`` being its JSON form,
+        so the policy may not redact anything from it. ``effects`` run in the transaction that
+        queues the message (what sending it changes elsewhere); if they raise, nothing is
+        queued."""
         partner = self._registry.get(recipient)
         decision = decide(
             self._policies,
@@ -92,12 +99,19 @@ class Outbound:
             self._schemas.check(COMPONENTS[message_type], dict(decision.document))
         if message_type == "assistance-answer":
             source_message_id = self._answered_request(recipient, document)
-        body = _encode(decision.document)
+        if body is None:
+            body = _encode(decision.document)
+        elif decision.redactions:
+            raise PolicyDeniedError(
+                "the policy would redact a signed document, which must go out unchanged",
+                rule="personal-data",
+                decision=decision.to_dict(),
+            )
         message_id = str(uuid.uuid4())
         signature = sign_detached(
             body,
             self._keyring.active,
-            content_type=MEDIA_TYPE,
+            content_type=content_type,
             message_id=message_id,
             issuer=self._id,
             audience=recipient,
@@ -108,7 +122,7 @@ class Outbound:
             message_id=message_id,
             recipient=recipient,
             message_type=message_type,
-            content_type=MEDIA_TYPE,
+            content_type=content_type,
             body=body,
             body_sha256=hashlib.sha256(body).hexdigest(),
             signature=signature,
@@ -131,6 +145,8 @@ class Outbound:
                 now,
                 detail={"state": row.state, "decision": decision.to_dict()},
             )
+            if effects is not None:
+                effects(session, row)
         return row
 
     def _answered_request(self, recipient: str, document: Mapping[str, Any]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from gateway.policy.model import (
@@ -96,11 +97,8 @@ def _type_covered(policies: PolicySet, context: Context, draft: _Draft) -> None:
         policy = policies.framework_policy(context.partner.id, framework.type)
         if not policy.allows(context.message_type, context.direction):
             continue
-        if (
-            context.message_type in ORIGIN_TYPES
-            and context.document.get("agreement") != framework.type
-        ):
-            continue  # an e-CO flows only under the agreement it names
+        if context.message_type in ORIGIN_TYPES and not _names_agreement(context, framework):
+            continue  # origin documents flow only under the agreement they name
         draft.allowed_by.append(framework)
     if draft.allowed_by:
         names = ", ".join(f"{f.type} (in force {f.in_force.isoformat()})" for f in draft.allowed_by)
@@ -120,6 +118,21 @@ def _type_covered(policies: PolicySet, context: Context, draft: _Draft) -> None:
             f"no framework in force with {context.partner.id} covers "
             f"{context.message_type} {context.direction}",
         )
+
+
+def _names_agreement(context: Context, framework: Framework) -> bool:
+    """The document names this framework's agreement, and a certificate was issued while the
+    agreement was in force between the two parties (it is in force for both from the date the
+    partner's file records)."""
+    if framework.agreement is None or context.document.get("agreement") != framework.agreement:
+        return False
+    issued = context.document.get("issue_date")
+    if context.message_type == "certificate-of-origin" and isinstance(issued, str):
+        try:
+            return framework.in_force_on(date.fromisoformat(issued))
+        except ValueError:
+            return False
+    return True
 
 
 def _purpose(policies: PolicySet, context: Context, draft: _Draft) -> None:

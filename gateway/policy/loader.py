@@ -51,6 +51,9 @@ def _framework_policy(
         answer_deadline_days=pick(
             "answer_deadline_days", base.answer_deadline_days if base else None
         ),
+        origin_verification_days=pick(
+            "origin_verification_days", base.origin_verification_days if base else None
+        ),
     )
     stray = policy.personal_data_purposes - policy.purposes
     if stray:

@@ -13,6 +13,7 @@ DIRECTIONS = ("in", "out")
 ENFORCEMENT_TYPES = ("seizure-report", "assistance-request", "assistance-answer")
 ORIGIN_TYPES = (
     "certificate-of-origin",
+    "certificate-status",
     "origin-verification-request",
     "origin-verification-answer",
 )
@@ -30,6 +31,8 @@ class FrameworkPolicy:
     personal_data_purposes: frozenset[str]
     retention_days: int
     answer_deadline_days: int | None = None
+    #: Days the issuing party has to answer an origin verification request.
+    origin_verification_days: int | None = None
 
     def allows(self, message_type: str, direction: str) -> bool:
         return direction in self.exchange.get(message_type, frozenset())

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -191,3 +192,76 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger)
     chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class Certificate(Base):
+    """A certificate of origin or origin declaration this gateway sent (``direction`` out: we are
+    the exporting party) or received (in), and where it stands on both sides.
+
+    ``status`` is the exporting side's: issued → amended (a later version replaces the earlier)
+    → cancelled (only while unused) or revoked. ``usage`` is the importing side's: received →
+    used (in a declaration) → preference-granted | preference-refused. Both sides keep both, from
+    the signed status notices they exchange.
+    """
+
+    __tablename__ = "certificate_of_origin"
+    __table_args__ = (
+        UniqueConstraint("exporting_party", "number", "issue_date"),
+        Index("ix_certificate_of_origin_number_issue_date", "number", "issue_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    exporting_party: Mapped[str] = mapped_column(String(16))
+    importing_party: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(64))
+    issue_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(24))
+    agreement: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    usage: Mapped[str | None] = mapped_column(String(24))
+    declaration_number: Mapped[str | None] = mapped_column(String(64))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class CertificateVersion(Base):
+    """One version of a certificate as exchanged: its message, digest, JSON form and, for an
+    authority-issued one, the pinned certificate that verified its XML Signature."""
+
+    __tablename__ = "certificate_version"
+    __table_args__ = (UniqueConstraint("certificate_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate_of_origin.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signed_by: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    recorded_at: Mapped[datetime]
+
+
+class OriginVerification(Base):
+    """A verification request about a certificate: ``direction`` out when we asked (we import),
+    in when a partner asks us (we issued). Open until answered; overdue after ``due_date``."""
+
+    __tablename__ = "origin_verification"
+    __table_args__ = (Index("ix_origin_verification_state_due_date", "state", "due_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(36), unique=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate_of_origin.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    partner: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(40))
+    questions: Mapped[list[str]] = mapped_column(JSON)
+    items: Mapped[list[int] | None] = mapped_column(JSON)
+    requested_at: Mapped[datetime]
+    due_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(String(24))
+    findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    answer_id: Mapped[str | None] = mapped_column(String(36))
+    answered_at: Mapped[datetime | None]

@@ -56,7 +56,9 @@ def _document(rows: list[dict[str, str]], partner: str, message_type: str, on: d
             and r["framework"] in {"EPA", "CPTPP"}
             and _start(r["in_force"]) <= on
         )
-        return {"agreement": named[0] if named else "EPA"}
+        # the agreement's code as the issue's partners name them: CPTPP, or JP-<partner>-EPA
+        code = {"CPTPP": "CPTPP", "EPA": f"JP-{partner}-EPA"}[named[0]] if named else "JP-KR-EPA"
+        return {"agreement": code, "issue_date": on.isoformat()}
     return {"markings": {"originator": "JP", "handling_code": "H0", "tlp": "TLP:GREEN"}}
 
 
@@ -126,19 +128,57 @@ def test_iran_may_2025_is_refused_and_june_allowed(engine_inputs):
 
 
 def test_certificate_naming_another_agreement_is_refused(engine_inputs):
-    """KR has no EPA: a certificate naming one cannot flow; ID's EPA certificate can."""
+    """KR has no EPA: a certificate naming one cannot flow; ID's EPA certificate can, not one
+    naming a framework type or another partner's agreement."""
     registry, policies, _ = engine_inputs
     day = date(2026, 11, 1)
-    kr = decide(
+
+    def certificate(partner: str, agreement: str, issued: date = day) -> bool:
+        document = {"agreement": agreement, "issue_date": issued.isoformat()}
+        return decide(
+            policies, Context(registry.get(partner), "in", "certificate-of-origin", day, document)
+        ).allowed
+
+    assert certificate("ID", "JP-ID-EPA")
+    assert not certificate("KR", "JP-KR-EPA")
+    assert not certificate("ID", "EPA")
+    assert not certificate("ID", "JP-TH-EPA")
+    assert not certificate("ID", "CPTPP")
+
+
+def test_certificate_issued_before_the_agreement_was_in_force_is_refused(engine_inputs):
+    """In force for both on the day of the exchange is not enough: also on the issue date."""
+    registry, policies, _ = engine_inputs
+    day = date(2026, 11, 1)
+    for issued, allowed in ((date(2008, 6, 30), False), (date(2008, 7, 1), True)):
+        document = {"agreement": "JP-ID-EPA", "issue_date": issued.isoformat()}
+        decision = decide(
+            policies, Context(registry.get("ID"), "in", "certificate-of-origin", day, document)
+        )
+        assert decision.allowed is allowed, decision.explain()
+
+
+@pytest.mark.parametrize(
+    "message_type",
+    [
+        "certificate-of-origin",
+        "certificate-status",
+        "origin-verification-request",
+        "origin-verification-answer",
+    ],
+)
+def test_origin_documents_never_go_to_the_hub(engine_inputs, message_type):
+    registry, policies, _ = engine_inputs
+    document = {"agreement": "JP-ID-EPA", "issue_date": "2026-11-01"}
+    decision = decide(
         policies,
-        Context(registry.get("KR"), "in", "certificate-of-origin", day, {"agreement": "EPA"}),
+        Context(
+            registry.partners["RILO-AP"],
+            "out",
+            message_type,
+            date(2026, 11, 1),
+            document,
+            "origin-verification",
+        ),
     )
-    idn = decide(
-        policies,
-        Context(registry.get("ID"), "in", "certificate-of-origin", day, {"agreement": "EPA"}),
-    )
-    wrong = decide(
-        policies,
-        Context(registry.get("ID"), "in", "certificate-of-origin", day, {"agreement": "CPTPP"}),
-    )
-    assert not kr.allowed and idn.allowed and not wrong.allowed
+    assert (decision.allowed, decision.deciding_rule) == (False, "hub-accepts")
