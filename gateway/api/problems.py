@@ -27,6 +27,7 @@ from starlette.requests import Request
 from gateway import errors
 from gateway.api.edge import facts_of
 from gateway.api.signing import sign_response
+from gateway.exchange.delivery import PATHS
 
 if TYPE_CHECKING:
     from gateway.app import Services
@@ -70,10 +71,16 @@ def status_of(error: errors.GatewayError) -> int:
     return 500
 
 
+#: The message type posted to each message path (``/v1/certificates-of-origin`` → its type).
+_TYPE_BY_PATH = {path: message_type for message_type, path in PATHS.items()}
+
+
 def _subject(path: str) -> str:
     """``/v1/seizure-reports/…`` → ``seizure-report`` (the audit tag's subject)."""
     parts = [p for p in path.split("/") if p]
     resource = parts[1] if len(parts) > 1 else "request"
+    if f"/v1/{resource}" in _TYPE_BY_PATH:
+        return _TYPE_BY_PATH[f"/v1/{resource}"]
     return resource[:-1] if resource.endswith("s") else resource
 
 
