@@ -108,7 +108,6 @@ def build_services(settings: Settings) -> Services:
         schemas=json_schemas,
     )
     certificates = CertificateReader(
-        json_schemas,
         XmlSchemas(settings.xsd_dir),
         max_bytes=settings.max_body_bytes,
         max_depth=settings.max_xml_depth,

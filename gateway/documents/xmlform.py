@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from lxml import etree
 
 
+@cache  # a document repeats a few dozen names thousands of times
 def pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
+@cache
 def snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 

@@ -95,7 +95,9 @@ class Outbound:
         if not decision.allowed:
             denial = next(r for r in decision.rules if r.outcome == "deny")
             raise PolicyDeniedError(denial.reason, rule=denial.rule, decision=decision.to_dict())
-        if self._schemas is not None:  # never sign what the partner would refuse as invalid
+        # Never sign what the partner would refuse as invalid. A document given with its own
+        # ``body`` was read from that body by the reader the partner runs, which checked it.
+        if self._schemas is not None and body is None:
             self._schemas.check(COMPONENTS[message_type], dict(decision.document))
         if message_type == "assistance-answer":
             source_message_id = self._answered_request(recipient, document)

@@ -1,7 +1,7 @@
 """Web sessions: signed, HttpOnly, Secure, SameSite=Strict cookies; CSRF on every form.
 
 Until officers' accounts exist (issue 7), a person signs in with an operator token of role
-``auditor``; the session then holds only the name and role, never the token.
+``auditor`` or ``officer``; the session then holds only the name and role, never the token.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from gateway.api.operators import token_holder
 from gateway.audit import log as audit_log
 
 SESSION_SECONDS = 8 * 3600
+#: Roles that may sign in to the pages, and the page each lands on.
+HOME_BY_ROLE = {"auditor": "web.events", "officer": "web.origin_lookup"}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -45,7 +47,9 @@ def current_user() -> dict[str, Any] | None:
     return {"name": user, "role": flask.session.get("role")}
 
 
-def requires(role: str) -> Callable[[F], F]:
+def requires(*roles: str) -> Callable[[F], F]:
+    """The view needs a signed-in person holding one of ``roles``."""
+
     def decorate(view: F) -> F:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -53,8 +57,8 @@ def requires(role: str) -> Callable[[F], F]:
             if user is None:
                 wanted = flask.request.full_path.rstrip("?")
                 return flask.redirect(flask.url_for("web.login", next=wanted))
-            if user["role"] != role:
-                flask.abort(403, f"this page needs the {role} role")
+            if user["role"] not in roles:
+                flask.abort(403, f"this page needs the {' or '.join(roles)} role")
             return view(*args, **kwargs)
 
         return guarded  # type: ignore[return-value]
@@ -81,17 +85,18 @@ def session_pages(web: flask.Blueprint) -> None:
         if flask.request.method == "POST":
             check_csrf()
             match = token_holder(services().operator_tokens, flask.request.form.get("token", ""))
-            if match is not None and match[1] == "auditor":
-                name = f"auditor:{match[0]}"
+            if match is not None and match[1] in HOME_BY_ROLE:
+                holder, role = match
+                name = f"{role}:{holder}"
                 flask.session.clear()  # a new session id and CSRF token after sign-in
-                flask.session.update(user=name, role="auditor", since=time.time())
+                flask.session.update(user=name, role=role, since=time.time())
                 csrf_token()
-                _record("auditor:session:opened", name)
+                _record(f"{role}:session:opened", name)
                 target = flask.request.args.get("next", "")
                 return flask.redirect(
-                    target if target.startswith("/web/") else flask.url_for("web.events")
+                    target if target.startswith("/web/") else flask.url_for(HOME_BY_ROLE[role])
                 )
-            error = "That token is not an auditor's token."
+            error = "That token is not an auditor's token nor an officer's."
         return flask.render_template("login.html", error=error), 200 if error is None else 401
 
     @web.post("/logout")
@@ -99,10 +104,13 @@ def session_pages(web: flask.Blueprint) -> None:
         check_csrf()
         user = current_user()
         if user is not None:
-            _record("auditor:session:closed", user["name"])
+            _record(f"{user['role']}:session:closed", user["name"])
         flask.session.clear()
         return flask.redirect(flask.url_for("web.login"))
 
     @web.get("/")
     def home() -> Any:
-        return flask.redirect(flask.url_for("web.events"))
+        user = current_user()
+        return flask.redirect(
+            flask.url_for(HOME_BY_ROLE.get(user["role"] if user else "", "web.events"))
+        )

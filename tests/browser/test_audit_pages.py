@@ -4,54 +4,23 @@ against a real gateway process that real partner calls have filled."""
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from gateway.client.partner import PartnerClient
 from gateway.registry import pinned_keys
 from gateway.settings import PROJECT_ROOT
 from gateway.trust.keys import SigningKey, read_jwk_file
-from tests.conftest import REQUIRE_ALL
+from tests.browser.conftest import SCREENSHOTS
 from tests.processes import gateway_environment, serving
 
 pytestmark = pytest.mark.browser
 AUDITOR_TOKEN = "browser-test-auditor-token"
-# The README's screenshots are refreshed on purpose (GATEWAY_UPDATE_SCREENSHOTS=1 make test);
-# ordinary runs keep theirs under the ignored var/.
-SCREENSHOTS = PROJECT_ROOT / (
-    "docs/screenshots" if os.environ.get("GATEWAY_UPDATE_SCREENSHOTS") == "1" else "var/screenshots"
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        message = (
-            "Debian's chromium is not installed (apt-get install chromium); .ci/run installs it"
-        )
-        if REQUIRE_ALL:
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

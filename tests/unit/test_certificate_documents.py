@@ -13,6 +13,7 @@ from lxml import etree
 from gateway.documents.certificate_of_origin import (
     XML_FORM,
     CertificateReader,
+    check_rules,
     declaration_bytes,
     sign_certificate,
 )
@@ -34,7 +35,6 @@ DS = "{http://www.w3.org/2000/09/xmldsig#}"
 def reader() -> CertificateReader:
     settings = load_settings(environ={})
     return CertificateReader(
-        JsonSchemas(load_spec(settings.spec_path)),
         XmlSchemas(settings.xsd_dir),
         max_bytes=settings.max_body_bytes,
         max_depth=settings.max_xml_depth,
@@ -175,6 +175,46 @@ def test_rules_beyond_the_xsd_are_enforced(reader, jp_authority, change, message
     change(broken)
     with pytest.raises(DocumentError, match=message):
         read(reader, sign_certificate(broken, key, pinned), [pinned])
+
+
+SCHEMA_RULES = [
+    lambda d: d["items"][0].update(origin_criterion={"code": "RVC"}),
+    lambda d: (
+        d["items"][0].update(origin_criterion={"code": "RVC", "percentage": 40.0})
+        or d["items"][0].pop("fob_value", None)
+    ),
+    lambda d: d.update(version=2),
+    lambda d: d.update(amendment={"previous_version": 1, "reason": "x"}),
+    lambda d: d.pop("certification"),
+    lambda d: d.pop("issuing_authority"),
+    lambda d: d["declaration"].update(role="producer"),
+    lambda d: d.update(kind="origin-declaration"),
+]
+
+
+@pytest.mark.parametrize("change", SCHEMA_RULES)
+def test_the_code_rules_and_the_json_schema_refuse_alike(change):
+    """What the spec's JSON schema states with oneOf/anyOf, check_rules states in code (the
+    reader runs the XSD and check_rules, not the slower JSON schema): both must refuse."""
+    settings = load_settings(environ={})
+    broken = document(3)
+    change(broken)
+    with pytest.raises(DocumentError):
+        JsonSchemas(load_spec(settings.spec_path)).check("CertificateOfOrigin", broken)
+    with pytest.raises(DocumentError):
+        check_rules(broken)
+
+
+def test_the_code_rules_and_the_json_schema_accept_alike():
+    settings = load_settings(environ={})
+    schemas = JsonSchemas(load_spec(settings.spec_path))
+    for made in (
+        document(40),
+        document(kind="origin-declaration", declarant="importer"),
+        document(version=3),
+    ):
+        schemas.check("CertificateOfOrigin", made)
+        check_rules(made)
 
 
 def test_a_thousand_items_exceed_the_xsd(reader, jp_authority):
