@@ -13,11 +13,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Start the gateway on 127.0.0.1:8080 with SQLite under var/, development keys for JP and the demo
-# partner KR (generated once, never committed), and the partner registry from partners/.
+# partner KR and a development issuing authority for certificates of origin (generated once, never
+# committed), and the partner registry from partners/
 run: $(STAMP)
 	$(BIN)/gateway migrate
 	$(BIN)/gateway keys init
 	$(BIN)/gateway keys init --id KR
+	$(BIN)/gateway origin authority init
 	$(BIN)/gateway serve
 
 # The whole suite. PostgreSQL parts run when GATEWAY_TEST_POSTGRES_URL is set (.ci/run sets it).
@@ -36,3 +38,4 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/inbound_http.py
+	$(BIN)/python bench/certificates.py

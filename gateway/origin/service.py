@@ -382,4 +382,11 @@ def _lookup_record(session: Session, certificate: Certificate, today: date) -> d
     for name in ("usage", "declaration_number", "status_reason"):
         if getattr(certificate, name) is not None:
             record[name] = getattr(certificate, name)
+    if certificate.direction == "out" and certificate.usage is None:
+        # The importing party's signed receipt of the latest version is its "received".
+        delivered = session.execute(
+            select(OutboxMessage.state).where(OutboxMessage.message_id == versions[-1].message_id)
+        ).scalar_one_or_none()
+        if delivered == "acknowledged":
+            record["usage"] = "received"
     return record

@@ -119,6 +119,8 @@ def exchange_one_certificate(exporter: Side, importer: Side, agreement: str) -> 
     assert (record["direction"], record["usage"]) == ("in", "received")
     assert record["certificate"] == document
     assert record["versions"][0]["signed_by"]["certificate_sha256"] == exporter.authority.sha256
+    # the importing gateway's signed receipt is the exporting side's "received"
+    assert exporter.lookup(number, issued)["usage"] == "received"
 
     # amended: version 2 replaces version 1 on both sides
     amended = certificate(

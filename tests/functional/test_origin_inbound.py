@@ -41,6 +41,20 @@ def made(exporter: str = "ID", number: str = "ID-COO-0001", **changes) -> dict:
     )
 
 
+def reference(number: str = "ID-COO-0001") -> dict:
+    return {"exporting_party": "ID", "certificate_number": number, "issue_date": TODAY.isoformat()}
+
+
+def answer_from_id(request_id: str, result: str, findings: list[dict]) -> dict:
+    return {
+        "answering_administration": "ID",
+        "in_reply_to": request_id,
+        "agreement": "JP-ID-EPA",
+        "result": result,
+        "findings": findings,
+    }
+
+
 @pytest.fixture
 def send_certificate(partner, authorities):
     def send(document: dict, *, sender: str | None = None, signer: str | None = None):
@@ -270,11 +284,7 @@ def refused_after_first(send_certificate, services):
 
 
 def test_cancellation_after_use_is_refused(services, send_json, refused_after_first):
-    ref = {
-        "exporting_party": "ID",
-        "certificate_number": "ID-COO-0001",
-        "issue_date": TODAY.isoformat(),
-    }
+    ref = reference()
     services.origin.notify(
         ref, "used", actor="officer:test", now=datetime.now(UTC), declaration_number="JP-DEC-1"
     )
@@ -295,11 +305,7 @@ def test_cancellation_after_use_is_refused(services, send_json, refused_after_fi
 
 
 def test_revocation_after_use_is_accepted(client, services, send_json, refused_after_first):
-    ref = {
-        "exporting_party": "ID",
-        "certificate_number": "ID-COO-0001",
-        "issue_date": TODAY.isoformat(),
-    }
+    ref = reference()
     services.origin.notify(
         ref, "used", actor="officer:test", now=datetime.now(UTC), declaration_number="JP-DEC-1"
     )
@@ -339,13 +345,9 @@ def test_use_reported_by_the_exporting_party_is_refused(send_json, refused_after
 
 
 def test_verification_answer_to_an_unknown_request_is_refused(send_json, refused):
-    answer = {
-        "answering_administration": "ID",
-        "in_reply_to": "00000000-0000-4000-8000-000000000000",
-        "agreement": "JP-ID-EPA",
-        "result": "confirmed",
-        "findings": [{"finding": "documents checked"}],
-    }
+    answer = answer_from_id(
+        "00000000-0000-4000-8000-000000000000", "confirmed", [{"finding": "documents checked"}]
+    )
     refused(
         send_json("ID", "/v1/origin-verification-answers", "origin-verification-answer", answer),
         "not-found",
@@ -371,11 +373,7 @@ def test_verification_request_is_due_by_the_agreements_rule_and_listed_when_over
     client, services, send_certificate
 ):
     assert send_certificate(made()).status == 202
-    ref = {
-        "exporting_party": "ID",
-        "certificate_number": "ID-COO-0001",
-        "issue_date": TODAY.isoformat(),
-    }
+    ref = reference()
     asked = datetime.now(UTC) - timedelta(days=91)
     row = services.origin.request_verification(
         ref,
@@ -402,11 +400,7 @@ def test_verification_request_is_due_by_the_agreements_rule_and_listed_when_over
 
 def test_verification_answer_closes_the_request(client, services, send_certificate, send_json):
     assert send_certificate(made()).status == 202
-    ref = {
-        "exporting_party": "ID",
-        "certificate_number": "ID-COO-0001",
-        "issue_date": TODAY.isoformat(),
-    }
+    ref = reference()
     row = services.origin.request_verification(
         ref,
         reason="random-check",
@@ -414,13 +408,11 @@ def test_verification_answer_closes_the_request(client, services, send_certifica
         actor="officer:t",
         now=datetime.now(UTC),
     )
-    answer = {
-        "answering_administration": "ID",
-        "in_reply_to": row.message_id,
-        "agreement": "JP-ID-EPA",
-        "result": "not-confirmed",
-        "findings": [{"item": 1, "confirmed": False, "finding": "materials not originating"}],
-    }
+    answer = answer_from_id(
+        row.message_id,
+        "not-confirmed",
+        [{"item": 1, "confirmed": False, "finding": "materials not originating"}],
+    )
     sent = send_json("ID", "/v1/origin-verification-answers", "origin-verification-answer", answer)
     assert sent.status == 202, sent.body
     record = lookup(client, "ID-COO-0001")
@@ -453,3 +445,33 @@ def test_partner_request_about_a_certificate_we_never_sent_is_refused(send_json,
         404,
         subject="origin-verification-request",
     )
+
+
+def test_origin_declaration_is_verified_like_a_certificate(
+    client, services, send_certificate, send_json
+):
+    """Self-certified origin (CPTPP style): the importing customs asks the exporting party's
+    customs to verify the producer's declaration, and the answer closes it the same way."""
+    declaration = made(number="DECL-9", kind="origin-declaration", declarant="producer")
+    assert send_certificate(declaration).status == 202
+    ref = reference("DECL-9")
+    row = services.origin.request_verification(
+        ref,
+        reason="doubt-origin-criterion",
+        questions=["Send the producer's records for item 1."],
+        actor="officer:t",
+        now=datetime.now(UTC),
+    )
+    answer = answer_from_id(
+        row.message_id,
+        "partially-confirmed",
+        [
+            {"item": 1, "confirmed": True, "finding": "wholly obtained"},
+            {"item": 2, "confirmed": False, "finding": "no records of the producer"},
+        ],
+    )
+    sent = send_json("ID", "/v1/origin-verification-answers", "origin-verification-answer", answer)
+    assert sent.status == 202, sent.body
+    record = lookup(client, "DECL-9")
+    assert record["kind"] == "origin-declaration"
+    assert record["verifications"][0]["result"] == "partially-confirmed"

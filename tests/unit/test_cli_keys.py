@@ -67,3 +67,28 @@ def test_keys_for_an_unknown_partner_are_refused(tmp_path):
         env={"GATEWAY_KEY_PINS_DIR": str(tmp_path / "pins")},
     )
     assert result.exit_code != 0 and "XX" in result.output
+
+
+def test_authority_init_writes_a_private_key_for_the_owner_only_and_keeps_it(tmp_path):
+    first = invoke(tmp_path, "origin", "authority", "init", "--id", "ID")
+    assert first.exit_code == 0, first.output
+    key = tmp_path / "keys" / "authority-ID.key.pem"
+    assert key.stat().st_mode & 0o777 == 0o600
+    content = key.read_bytes()
+    again = invoke(tmp_path, "origin", "authority", "init", "--id", "ID")
+    assert "kept" in again.output and key.read_bytes() == content
+    registry = Registry.load(PROJECT_ROOT / "partners", tmp_path / "pins")
+    (pinned,) = registry.authorities_of("ID")
+    assert pinned.authority == "Ministry of Trade of the Republic of Indonesia"
+    assert "PRIVATE" not in (tmp_path / "pins" / "ID.authorities.json").read_text()
+
+
+def test_authority_pin_refuses_what_is_not_a_certificate(tmp_path):
+    (tmp_path / "bad.pem").write_text("-----BEGIN CERTIFICATE-----\nnot base64\n")
+    result = CliRunner().invoke(
+        main,
+        ["origin", "authority", "pin", "TH", str(tmp_path / "bad.pem"), "--name", "X"],
+        env={"GATEWAY_KEY_PINS_DIR": str(tmp_path / "pins")},
+    )
+    assert result.exit_code != 0 and "not a PEM certificate" in result.output
+    assert not (tmp_path / "pins" / "TH.authorities.json").exists()
