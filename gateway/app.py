@@ -37,9 +37,11 @@ from gateway.exchange.outbound import Outbound
 from gateway.exchange.refusals import RefusalLog
 from gateway.origin.register import OriginRegister
 from gateway.origin.service import Origin
+from gateway.people import Accounts
 from gateway.policy.loader import load_policies
 from gateway.policy.model import PolicySet
 from gateway.registry import Registry
+from gateway.review.cases import Cases
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
 from gateway.trust.keys import Keyring
@@ -64,6 +66,8 @@ class Services:
     #: Digest → (name, role) of the gateway's own systems and auditors (parsed once).
     operator_tokens: Mapping[str, tuple[str, str]]
     origin: Origin
+    accounts: Accounts
+    cases: Cases
 
 
 class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -113,6 +117,13 @@ def build_services(settings: Settings) -> Services:
         max_depth=settings.max_xml_depth,
     )
     register = OriginRegister(gateway_id=settings.gateway_id, registry=registry, policies=policies)
+    cases = Cases(
+        gateway_id=settings.gateway_id,
+        registry=registry,
+        policies=policies,
+        database=database,
+        outbound=outbound,
+    )
     inbound = Inbound(
         gateway_id=settings.gateway_id,
         registry=registry,
@@ -125,6 +136,7 @@ def build_services(settings: Settings) -> Services:
         outbound=outbound,
         certificates=certificates,
         origin=register,
+        review=cases,
     )
     origin = Origin(
         gateway_id=settings.gateway_id,
@@ -146,6 +158,8 @@ def build_services(settings: Settings) -> Services:
         RefusalLog(database),
         operator_tokens,
         origin,
+        Accounts(database),
+        cases,
     )
 
 

@@ -82,6 +82,10 @@ class Settings:
     #: The gateway's own systems allowed to call the operator API: ``name=sha256hex`` pairs,
     #: comma-separated (``gateway operators new-token NAME`` makes one). Empty: none.
     operator_tokens: str = ""
+    #: A header set by a single-sign-on reverse proxy naming the signed-in account (empty: off).
+    identity_header: str = ""
+    #: The proxies (peer addresses) whose identity header is believed.
+    identity_header_proxies: str = "127.0.0.1,::1"
     #: Marks this installation as production: ``check-config`` refuses development keys then.
     production: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -115,7 +115,7 @@ def _reset_postgres(url: str) -> None:
             text(
                 "TRUNCATE originator_consent, message, seen_assertion, audit_event, "
                 "signed_tree_head, outbox_message, origin_verification, certificate_version, "
-                "certificate_of_origin"
+                "certificate_of_origin, review_case, account"
             )
         )
         connection.execute(
@@ -173,6 +173,40 @@ def services(settings: Settings) -> Iterator[Services]:
     built = build_services(settings)
     yield built
     built.database.dispose()
+
+
+#: The password of every test account (generated people, no real person).
+PASSWORD = "correct-horse-battery-staple"
+PEOPLE = {
+    "tanaka": ("officer",),
+    "suzuki": ("officer", "supervisor"),
+    "sato": ("supervisor",),
+    "yamada": ("analyst",),
+    "ito": ("auditor",),
+}
+
+
+def create_accounts(services: Services, accounts: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """Accounts with the test password, by username."""
+    from datetime import UTC, datetime
+
+    return {
+        name: services.accounts.create(
+            name,
+            roles=roles,
+            display_name=f"Test {name.title()}",
+            password=PASSWORD,
+            actor="admin:test",
+            now=datetime.now(UTC),
+        )
+        for name, roles in accounts.items()
+    }
+
+
+@pytest.fixture
+def people(services: Services) -> dict[str, Any]:
+    """Accounts of the review workflow's tests, by username."""
+    return create_accounts(services, PEOPLE)
 
 
 @pytest.fixture

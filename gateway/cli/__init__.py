@@ -1,6 +1,7 @@
 """The ``gateway`` command. Each sub-command group lives in a module of its own."""
 
 from gateway.cli import (  # noqa: F401 - registers the commands
+    accounts,
     audit,
     demo,
     origin,

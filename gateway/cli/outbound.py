@@ -82,14 +82,22 @@ def outbox_list(ctx: click.Context, state: str | None) -> None:
 
 @outbox.command("approve")
 @click.argument("message_id")
-@click.option("--officer", required=True)
-@click.option("--role", type=click.Choice(["officer", "supervisor"]), required=True)
+@click.option("--officer", required=True, help="The approving officer's account.")
 @click.pass_context
-def outbox_approve(ctx: click.Context, message_id: str, officer: str, role: str) -> None:
-    """Release a message awaiting review (four eyes where the policy requires them)."""
+def outbox_approve(ctx: click.Context, message_id: str, officer: str) -> None:
+    """Release a message awaiting review. The approver's roles come from their account, so the
+    four-eyes rule (a supervisor other than the drafter) holds here as on the pages."""
+    from gateway.errors import ForbiddenError
+
     with gateway_services(settings_of(ctx)) as services:
+        person = services.accounts.person(officer)
+        if person is None or not person.roles & {"officer", "supervisor"}:
+            raise ForbiddenError(f"{officer} is not an active officer's or supervisor's account")
         row = services.outbound.approve(
-            message_id, approver=f"officer:{officer}", role=role, now=datetime.now(UTC)
+            message_id,
+            approver=person.actor("officer"),
+            role=person.case_role,
+            now=datetime.now(UTC),
         )
     click.echo(f"{row.message_id}: {row.state}")
 

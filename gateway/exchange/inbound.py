@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -58,6 +58,12 @@ from gateway.trust.keys import Keyring
 from gateway.trust.xmldsig import AuthorityCertificate
 
 Clock = Callable[[], datetime]
+
+
+class RequestCases(Protocol):
+    """Where a received request for assistance opens its case (gateway.review.cases.Cases)."""
+
+    def request_received(self, session: Session, received: Received) -> None: ...
 
 
 def utc_now() -> datetime:
@@ -96,8 +102,10 @@ class Inbound:
         outbound: Outbound | None = None,
         certificates: CertificateReader | None = None,
         origin: OriginRegister | None = None,
+        review: RequestCases | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        self._review = review
         self._certificates = certificates
         self._origin = origin
         self._id = gateway_id
@@ -115,7 +123,9 @@ class Inbound:
         return self._receive(incoming, "seizure-report")
 
     def receive_assistance_request(self, incoming: IncomingMessage) -> Accepted:
-        return self._receive(incoming, "assistance-request")
+        """Every request opens a case in the IIO review queue (when the workflow is wired)."""
+        link = self._review.request_received if self._review is not None else None
+        return self._receive(incoming, "assistance-request", link=link)
 
     def receive_assistance_answer(self, incoming: IncomingMessage) -> Accepted:
         """An answer must name a request this gateway sent to the caller."""

@@ -70,6 +70,7 @@ class Outbound:
         body: bytes | None = None,
         content_type: str = MEDIA_TYPE,
         effects: Callable[[Session, OutboxMessage], None] | None = None,
+        hold: bool = False,
     ) -> OutboxMessage:
         """Decide, redact, sign and queue a message; PolicyDeniedError if the policy refuses.
 
@@ -78,7 +79,8 @@ class Outbound:
         signature (an e-CO's XML): it goes out byte for byte, ``document`` being its JSON form,
         so the policy may not redact anything from it. ``effects`` run in the transaction that
         queues the message (what sending it changes elsewhere); if they raise, nothing is
-        queued."""
+        queued. ``hold`` keeps it for review even where the policy does not ask for it (every
+        draft of an IIO officer is reviewed)."""
         partner = self._registry.get(recipient)
         decision = decide(
             self._policies,
@@ -130,7 +132,7 @@ class Outbound:
             signature=signature,
             decision=decision.to_dict(),
             source_message_id=source_message_id,
-            state="awaiting-review" if decision.review_required else _ready(partner.pulls),
+            state="awaiting-review" if decision.review_required or hold else _ready(partner.pulls),
             created_by=actor,
             created_at=now,
             attempts=0,
@@ -175,13 +177,18 @@ class Outbound:
         actor: str,
         now: datetime,
         superseded_by: str | None = None,
+        effects: Callable[[Session], None] | None = None,
     ) -> OutboxMessage | None:
         """Withdraw a message this gateway sent: cancelled if not yet delivered (None returned),
-        else a signed withdrawal queued for the same recipient (returned)."""
+        else a signed withdrawal queued for the same recipient (returned). ``effects`` run in
+        the same transaction."""
         with self._db.transaction() as session:
-            return self._withdraw(
+            withdrawal = self._withdraw(
                 session, _outbox_row(session, message_id), reason, actor, now, superseded_by
             )
+            if effects is not None:
+                effects(session)
+            return withdrawal
 
     def withdraw_onward(
         self, session: Session, source_message_id: str, *, reason: str, now: datetime
@@ -287,8 +294,17 @@ class Outbound:
         )
         return withdrawal
 
-    def approve(self, message_id: str, *, approver: str, role: str, now: datetime) -> OutboxMessage:
-        """Release a message awaiting review; four eyes where the decision requires them."""
+    def approve(
+        self,
+        message_id: str,
+        *,
+        approver: str,
+        role: str,
+        now: datetime,
+        effects: Callable[[Session, OutboxMessage], None] | None = None,
+    ) -> OutboxMessage:
+        """Release a message awaiting review; four eyes where the decision requires them.
+        ``effects`` run in the same transaction."""
         with self._db.transaction() as session:
             row = _outbox_row(session, message_id)
             if row.state != "awaiting-review":
@@ -308,7 +324,31 @@ class Outbound:
                 now,
                 detail={"role": role, "drafted_by": row.created_by},
             )
+            if effects is not None:
+                effects(session, row)
             return row
+
+    def dead_letters(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Messages the delivery worker gave up on, the newest first, with why."""
+        with self._db.transaction() as session:
+            rows = session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.state == "failed")
+                .order_by(OutboxMessage.id.desc())
+                .limit(limit)
+            ).scalars()
+            return [
+                {
+                    "message_id": row.message_id,
+                    "recipient": row.recipient,
+                    "message_type": row.message_type,
+                    "attempts": row.attempts,
+                    "created_at": row.created_at.isoformat(),
+                    **({"last_error": row.last_error} if row.last_error else {}),
+                    **({"problem": row.problem} if row.problem else {}),
+                }
+                for row in rows
+            ]
 
     def retry(self, message_id: str, *, actor: str, now: datetime) -> OutboxMessage:
         """Send a dead letter again, by hand."""

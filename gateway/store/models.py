@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -265,3 +266,47 @@ class OriginVerification(Base):
     findings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     answer_id: Mapped[str | None] = mapped_column(String(36))
     answered_at: Mapped[datetime | None]
+
+
+class Account(Base):
+    """A person who signs in to the pages (or is named by a trusted SSO header): roles and an
+    argon2id password hash (none for SSO-only accounts)."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    last_sign_in_at: Mapped[datetime | None]
+
+
+class ReviewCase(Base):
+    """A case of the IIO review workflow: a partner's request for assistance (``kind`` request)
+    or a disclosure an officer drafted (disclosure). ``outbox_id`` is the answer or the draft
+    held in the outbox; ``draft`` the document as the officer wrote it, before the policy."""
+
+    __tablename__ = "review_case"
+    __table_args__ = (Index("ix_review_case_state_due_date", "state", "due_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(32))
+    partner: Mapped[str] = mapped_column(String(16))
+    message_type: Mapped[str] = mapped_column(String(40))
+    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    outbox_id: Mapped[str | None] = mapped_column(String(36))
+    subject: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    drafted_by: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -1,8 +1,8 @@
 """Server-rendered pages inside the gateway (Jinja2, no asset from a CDN).
 
-Now: the auditors' pages of the exchange log and the officers' certificate-of-origin pages.
-The review screens of issue 7 will share the layout,
-the session and the CSRF protection defined here.
+The officers' review pages (queue, case, compose, preview, dead letters), their certificate-of-
+origin pages, and the auditors' pages of the exchange log, with one layout, session and CSRF
+protection.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import flask
 
 from gateway.web.audit_pages import audit_pages
+from gateway.web.case_pages import case_pages
 from gateway.web.origin_pages import origin_pages
 from gateway.web.session import session_pages
 
@@ -20,5 +21,6 @@ def create_blueprint() -> flask.Blueprint:
     )
     session_pages(web)
     audit_pages(web)
+    case_pages(web)
     origin_pages(web)
     return web

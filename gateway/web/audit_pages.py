@@ -85,7 +85,10 @@ def audit_pages(web: flask.Blueprint) -> None:
         assert user is not None
         try:
             record = message_record(
-                services().database, message_id, actor=user["name"], now=datetime.now(UTC)
+                services().database,
+                message_id,
+                actor=user.actor("auditor"),
+                now=datetime.now(UTC),
             )
         except NotFoundError:
             # a refused message leaves no record, only the events of its refusal

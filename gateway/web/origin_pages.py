@@ -14,7 +14,7 @@ from gateway.web.session import current_user, requires
 
 def origin_pages(web: flask.Blueprint) -> None:
     @web.get("/origin/certificates")
-    @requires("officer")
+    @requires("officer", "supervisor")
     def origin_lookup() -> Any:
         """The lookup form; with number and issue date, the certificate as held (audited)."""
         args = flask.request.args
@@ -35,7 +35,7 @@ def origin_pages(web: flask.Blueprint) -> None:
                     record = services().origin.lookup(
                         number,
                         day,
-                        actor=user["name"],
+                        actor=user.actor("officer"),
                         now=datetime.now(UTC),
                         exporting_party=args.get("exporting_party") or None,
                     )
@@ -45,7 +45,7 @@ def origin_pages(web: flask.Blueprint) -> None:
         ), status
 
     @web.get("/origin/verifications")
-    @requires("officer")
+    @requires("officer", "supervisor")
     def origin_verifications() -> Any:
         state = flask.request.args.get("state", "open")
         if state not in VERIFICATION_STATES:

@@ -1,7 +1,13 @@
-"""Web sessions: signed, HttpOnly, Secure, SameSite=Strict cookies; CSRF on every form.
+"""Who is signed in to the pages: local accounts (username and password, argon2id) or, when
+configured, the identity a single-sign-on reverse proxy puts in a header.
 
-Until officers' accounts exist (issue 7), a person signs in with an operator token of role
-``auditor`` or ``officer``; the session then holds only the name and role, never the token.
+Sessions live in signed cookies (HttpOnly, Secure, SameSite=Strict) that hold the username and
+the sign-in time only; the account is read again on every request, so a disabled account or a
+changed role takes effect at once. Every form carries a CSRF token. Sign-in, failed sign-in and
+sign-out are audit events.
+
+The SSO header (``identity_header``) is believed only from the proxies listed in
+``identity_header_proxies``; from anywhere else it is ignored.
 """
 
 from __future__ import annotations
@@ -17,13 +23,19 @@ from typing import Any, TypeVar
 import flask
 
 from gateway.api.context import services
-from gateway.api.operators import token_holder
 from gateway.audit import log as audit_log
+from gateway.people import Person
 
 SESSION_SECONDS = 8 * 3600
-#: Roles that may sign in to the pages, and the page each lands on.
-HOME_BY_ROLE = {"auditor": "web.events", "officer": "web.origin_lookup"}
 F = TypeVar("F", bound=Callable[..., Any])
+#: The page each role lands on after sign-in, in order of preference.
+HOMES = (
+    ("officer", "web.cases"),
+    ("supervisor", "web.cases"),
+    ("auditor", "web.events"),
+    ("analyst", "web.cases"),
+    ("admin", "web.cases"),
+)
 
 
 def csrf_token() -> str:
@@ -40,11 +52,33 @@ def check_csrf() -> None:
         flask.abort(400, "the form is stale or forged (CSRF check); reload the page")
 
 
-def current_user() -> dict[str, Any] | None:
-    user = flask.session.get("user")
-    if not user or time.time() - flask.session.get("since", 0) > SESSION_SECONDS:
+def _from_proxy() -> Person | None:
+    settings = services().settings
+    if not settings.identity_header:
         return None
-    return {"name": user, "role": flask.session.get("role")}
+    trusted = {p.strip() for p in settings.identity_header_proxies.split(",") if p.strip()}
+    name = flask.request.headers.get(settings.identity_header, "")
+    if not name or flask.request.remote_addr not in trusted:
+        return None
+    return services().accounts.person(name)
+
+
+def current_user() -> Person | None:
+    """The person signed in (or named by the trusted proxy), if their account is active."""
+    if "person" in flask.g:
+        found: Person | None = flask.g.person
+        return found
+    person = _from_proxy()
+    if person is None:
+        username = flask.session.get("user")
+        fresh = time.time() - flask.session.get("since", 0) <= SESSION_SECONDS
+        person = services().accounts.person(username) if username and fresh else None
+    flask.g.person = person
+    return person
+
+
+def home_of(person: Person) -> str:
+    return next((page for role, page in HOMES if role in person.roles), "web.login")
 
 
 def requires(*roles: str) -> Callable[[F], F]:
@@ -53,11 +87,11 @@ def requires(*roles: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user is None:
+            person = current_user()
+            if person is None:
                 wanted = flask.request.full_path.rstrip("?")
                 return flask.redirect(flask.url_for("web.login", next=wanted))
-            if user["role"] not in roles:
+            if not person.roles & set(roles):
                 flask.abort(403, f"this page needs the {' or '.join(roles)} role")
             return view(*args, **kwargs)
 
@@ -66,11 +100,14 @@ def requires(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def _record(tag: str, actor: str) -> None:
+def _record(tag: str, actor: str, detail: dict[str, Any] | None = None) -> None:
     gateway = services()
     with gateway.database.transaction() as session:
         audit_log.append(
-            session, audit_log.Event(tag=tag, occurred_at=datetime.now(UTC), actor=actor)
+            session,
+            audit_log.Event(
+                tag=tag, occurred_at=datetime.now(UTC), actor=actor, detail=detail or {}
+            ),
         )
 
 
@@ -84,33 +121,35 @@ def session_pages(web: flask.Blueprint) -> None:
         error = None
         if flask.request.method == "POST":
             check_csrf()
-            match = token_holder(services().operator_tokens, flask.request.form.get("token", ""))
-            if match is not None and match[1] in HOME_BY_ROLE:
-                holder, role = match
-                name = f"{role}:{holder}"
-                flask.session.clear()  # a new session id and CSRF token after sign-in
-                flask.session.update(user=name, role=role, since=time.time())
+            username = flask.request.form.get("username", "").strip().lower()
+            person = services().accounts.authenticate(
+                username, flask.request.form.get("password", ""), now=datetime.now(UTC)
+            )
+            if person is not None:
+                flask.session.clear()  # a new session and CSRF token after sign-in
+                flask.session.update(user=person.username, since=time.time())
                 csrf_token()
-                _record(f"{role}:session:opened", name)
+                _record("web:session:opened", f"user:{person.username}")
                 target = flask.request.args.get("next", "")
                 return flask.redirect(
-                    target if target.startswith("/web/") else flask.url_for(HOME_BY_ROLE[role])
+                    target if target.startswith("/web/") else flask.url_for(home_of(person))
                 )
-            error = "That token is not an auditor's token nor an officer's."
+            _record("web:session:refused", "web", {"username": username[:64]})
+            error = "That username and password do not match an active account."
         return flask.render_template("login.html", error=error), 200 if error is None else 401
 
     @web.post("/logout")
     def logout() -> Any:
         check_csrf()
-        user = current_user()
-        if user is not None:
-            _record(f"{user['role']}:session:closed", user["name"])
+        person = current_user()
+        if person is not None:
+            _record("web:session:closed", f"user:{person.username}")
         flask.session.clear()
         return flask.redirect(flask.url_for("web.login"))
 
     @web.get("/")
     def home() -> Any:
-        user = current_user()
-        return flask.redirect(
-            flask.url_for(HOME_BY_ROLE.get(user["role"] if user else "", "web.events"))
-        )
+        person = current_user()
+        if person is None:
+            return flask.redirect(flask.url_for("web.login"))
+        return flask.redirect(flask.url_for(home_of(person)))

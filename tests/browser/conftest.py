@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from gateway.settings import PROJECT_ROOT
 from tests.conftest import REQUIRE_ALL
@@ -42,3 +42,26 @@ def chromium() -> Iterator[Browser]:
         )
         yield browser
         browser.close()
+
+
+def add_accounts(env: dict[str, str], accounts: dict[str, tuple[str, ...]]) -> None:
+    """Accounts (password: tests.conftest.PASSWORD) on the installation ``env`` describes."""
+    from gateway.app import build_services
+    from gateway.settings import load_settings
+    from tests.conftest import create_accounts
+
+    services = build_services(load_settings(environ=env))
+    try:
+        create_accounts(services, accounts)
+    finally:
+        services.database.dispose()
+
+
+def sign_in(page: Page, base: str, username: str, start: str = "/web/") -> None:
+    """Open ``start``, land on the sign-in form, sign in as ``username``."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}{start}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()

@@ -3,34 +3,30 @@ against a real gateway process that real partner calls have filled."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from gateway.client.partner import PartnerClient
 from gateway.registry import pinned_keys
 from gateway.settings import PROJECT_ROOT
 from gateway.trust.keys import SigningKey, read_jwk_file
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, add_accounts, sign_in
 from tests.processes import gateway_environment, serving
 
 pytestmark = pytest.mark.browser
-AUDITOR_TOKEN = "browser-test-auditor-token"
 
 
 @pytest.fixture
 def gateway(tmp_path: Path, sqlite_template: Path) -> Iterator[dict[str, str]]:
     database = tmp_path / "gateway.sqlite3"
     shutil.copy(sqlite_template, database)
-    digest = hashlib.sha256(AUDITOR_TOKEN.encode()).hexdigest()
-    env = gateway_environment(
-        tmp_path, f"sqlite:///{database}", GATEWAY_OPERATOR_TOKENS=f"compliance:auditor={digest}"
-    )
+    env = gateway_environment(tmp_path, f"sqlite:///{database}")
+    add_accounts(env, {"ito": ("auditor",)})
     with serving(env, tmp_path / "serve.log") as base:
         with PartnerClient(
             base_url=base,
@@ -69,17 +65,10 @@ def _fill(kr: PartnerClient) -> str:
     return message_id
 
 
-def sign_in(page: Page, base: str, token: str = AUDITOR_TOKEN) -> None:
-    page.goto(f"{base}/web/")
-    expect(page).to_have_url(f"{base}/web/login?next=/web/audit/events")
-    page.get_by_label("Token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_auditor_follows_a_message_from_the_log_to_its_signature(chromium: Browser, gateway):
     base = gateway["base"]
     page = chromium.new_page(viewport={"width": 1366, "height": 768})
-    sign_in(page, base)
+    sign_in(page, base, "ito")
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     expect(page.get_by_role("cell", name="partner:seizure-report:received")).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -109,11 +98,13 @@ def test_auditor_follows_a_message_from_the_log_to_its_signature(chromium: Brows
     page.close()
 
 
-def test_wrong_token_is_told_and_keyboard_reaches_the_form(chromium: Browser, gateway):
+def test_wrong_password_is_told_and_keyboard_reaches_the_form(chromium: Browser, gateway):
     page = chromium.new_page()
     page.goto(f"{gateway['base']}/web/login")
-    expect(page.get_by_label("Token")).to_be_focused()  # typing can start at once
-    page.keyboard.type("not-a-token")
+    expect(page.get_by_label("Username")).to_be_focused()  # typing can start at once
+    page.keyboard.type("ito")
+    page.keyboard.press("Tab")
+    page.keyboard.type("not-the-password")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("alert")).to_contain_text("not an auditor's token")
+    expect(page.get_by_role("alert")).to_contain_text("do not match an active account")
     page.close()

@@ -3,7 +3,6 @@ process: look a declared certificate up at clearance, see the overdue verificati
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -18,12 +17,10 @@ from gateway.origin.register import OriginRegister
 from gateway.origin.synthetic import authority_name, certificate
 from gateway.settings import load_settings
 from gateway.trust.xmldsig import generate_authority
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, add_accounts, sign_in
 from tests.processes import gateway_environment, serving
 
 pytestmark = pytest.mark.browser
-OFFICER_TOKEN = "browser-test-officer-token"
-AUDITOR_TOKEN = "browser-test-auditor-token-2"
 NOW = datetime.now(UTC)
 
 
@@ -31,14 +28,8 @@ NOW = datetime.now(UTC)
 def gateway(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     database = tmp_path / "gateway.sqlite3"
     shutil.copy(sqlite_template, database)
-    tokens = ",".join(
-        f"{name}:{role}={hashlib.sha256(token.encode()).hexdigest()}"
-        for name, role, token in (
-            ("sato", "officer", OFFICER_TOKEN),
-            ("compliance", "auditor", AUDITOR_TOKEN),
-        )
-    )
-    env = gateway_environment(tmp_path, f"sqlite:///{database}", GATEWAY_OPERATOR_TOKENS=tokens)
+    env = gateway_environment(tmp_path, f"sqlite:///{database}")
+    add_accounts(env, {"sato": ("officer",), "ito": ("auditor",)})
     _register_received_certificate(env)
     with serving(env, tmp_path / "serve.log") as base:
         yield base
@@ -98,9 +89,7 @@ def test_officer_checks_a_declared_certificate_and_sees_the_overdue_verification
     chromium: Browser, gateway: str
 ):
     page = chromium.new_page(viewport={"width": 1366, "height": 900})
-    page.goto(f"{gateway}/web/origin/certificates")
-    page.get_by_label("Token").fill(OFFICER_TOKEN)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, gateway, "sato", start="/web/origin/certificates")
     expect(page).to_have_url(f"{gateway}/web/origin/certificates")
 
     page.get_by_label("Certificate number").fill("ID-2026-0042")
@@ -132,9 +121,7 @@ def test_officer_checks_a_declared_certificate_and_sees_the_overdue_verification
 
 def test_auditor_cannot_open_the_officers_pages(chromium: Browser, gateway: str):
     page = chromium.new_page()
-    page.goto(f"{gateway}/web/login")
-    page.get_by_label("Token").fill(AUDITOR_TOKEN)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, gateway, "ito")
     expect(page).to_have_url(f"{gateway}/web/audit/events")
     response = page.goto(f"{gateway}/web/origin/certificates")
     assert response is not None and response.status == 403

@@ -1,18 +1,22 @@
-"""Web sessions: sign-in with an auditor's token, CSRF on every form, roles, sign-out."""
+"""Web sessions: sign-in with a local account (argon2id), CSRF on every form, roles, sign-out,
+and the trusted single-sign-on header."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from gateway.app import create_app
-from tests.conftest import AUDITOR_TOKEN, OPERATOR_TOKEN
+from gateway.app import build_services, create_app
+from gateway.store.models import Account, AuditEvent
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
-def browser(settings, services):
+def browser(settings, services, people):
     # https: the session cookie is Secure
     with TestClient(create_app(settings, services), base_url="https://testserver") as client:
         yield client
@@ -22,11 +26,18 @@ def csrf(page: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
-def sign_in(browser, token: str):
+def sign_in(browser, username: str, password: str = PASSWORD, next_page: str = ""):
     form = browser.get("/web/login")
     return browser.post(
-        "/web/login", data={"token": token, "csrf": csrf(form.text)}, follow_redirects=False
+        "/web/login" + (f"?next={next_page}" if next_page else ""),
+        data={"username": username, "password": password, "csrf": csrf(form.text)},
+        follow_redirects=False,
     )
+
+
+def tags(services) -> list[str]:
+    with services.database.transaction() as session:
+        return [e.tag for e in session.execute(select(AuditEvent)).scalars()]
 
 
 def test_pages_need_a_session(browser):
@@ -35,35 +46,109 @@ def test_pages_need_a_session(browser):
 
 
 def test_auditor_signs_in_and_out_and_both_are_audited(browser, services):
-    response = sign_in(browser, AUDITOR_TOKEN)
-    assert response.status_code == 302
+    response = sign_in(browser, "ito")
+    assert response.status_code == 302 and response.headers["location"] == "/web/audit/events"
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Strict" in cookie
     page = browser.get("/web/audit/events")
-    assert page.status_code == 200 and "auditor:session:opened" in page.text
-    assert AUDITOR_TOKEN not in page.text
+    assert page.status_code == 200 and "web:session:opened" in page.text
+    assert PASSWORD not in page.text
     out = browser.post("/web/logout", data={"csrf": csrf(page.text)}, follow_redirects=False)
     assert out.status_code == 302
     assert browser.get("/web/audit/events", follow_redirects=False).status_code == 302
+    assert "web:session:closed" in tags(services)
+
+
+def test_officer_lands_on_the_queue(browser):
+    assert sign_in(browser, "tanaka").headers["location"] == "/web/cases"
+
+
+def test_wrong_password_is_refused_and_audited(browser, services):
+    response = sign_in(browser, "ito", "not-the-password-at-all")
+    assert response.status_code == 401 and 'role="alert"' in response.text
+    assert sign_in(browser, "nobody-here").status_code == 401
+    assert tags(services).count("web:session:refused") == 2
+
+
+def test_disabled_account_signs_in_nowhere_and_loses_its_session(browser, services):
+    from datetime import UTC, datetime
+
+    assert sign_in(browser, "ito").status_code == 302
+    services.accounts.disable("ito", actor="admin:test", now=datetime.now(UTC))
+    assert browser.get("/web/audit/events", follow_redirects=False).status_code == 302
+    assert sign_in(browser, "ito").status_code == 401
+
+
+def test_passwords_are_stored_as_argon2id_hashes(services, people):
+    with services.database.transaction() as session:
+        stored = session.execute(select(Account.password_hash)).scalars().all()
+    assert stored and all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
+
+
+def test_short_password_is_refused(services):
+    from datetime import UTC, datetime
+
+    from gateway.errors import DocumentError
+
+    with pytest.raises(DocumentError, match="at least 12"):
+        services.accounts.create(
+            "short",
+            roles=["officer"],
+            display_name="",
+            password="short",
+            actor="t",
+            now=datetime.now(UTC),
+        )
 
 
 def test_form_without_csrf_token_is_refused(browser):
     """Regression: right after sign-in an empty token matched the session's absent one."""
-    sign_in(browser, AUDITOR_TOKEN)
+    sign_in(browser, "ito")
     assert browser.post("/web/logout", data={}).status_code == 400
-    assert browser.post("/web/login", data={"token": AUDITOR_TOKEN}).status_code == 400
+    assert (
+        browser.post("/web/login", data={"username": "ito", "password": PASSWORD}).status_code
+        == 400
+    )
 
 
-def test_a_system_token_is_not_an_auditors(browser):
-    response = sign_in(browser, OPERATOR_TOKEN)
-    assert response.status_code == 401 and 'role="alert"' in response.text
+def test_analyst_cannot_open_the_audit_log_nor_the_queue(browser):
+    sign_in(browser, "yamada")
+    assert browser.get("/web/audit/events").status_code == 403
+    assert browser.get("/web/cases").status_code == 403
 
 
 def test_open_redirect_after_sign_in_is_refused(browser):
-    form = browser.get("/web/login")
-    response = browser.post(
-        "/web/login?next=https://evil.example/",
-        data={"token": AUDITOR_TOKEN, "csrf": csrf(form.text)},
-        follow_redirects=False,
-    )
+    response = sign_in(browser, "ito", next_page="https://evil.example/")
     assert response.headers["location"] == "/web/audit/events"
+
+
+@pytest.fixture
+def behind_sso(settings, people):
+    sso = replace(
+        settings, identity_header="X-Forwarded-User", identity_header_proxies="testclient"
+    )
+    services = build_services(sso)
+    with TestClient(create_app(sso, services), base_url="https://testserver") as client:
+        yield client
+    services.database.dispose()
+
+
+def test_identity_header_from_the_trusted_proxy_signs_in(behind_sso):
+    page = behind_sso.get("/web/audit/events", headers={"X-Forwarded-User": "ito"})
+    assert page.status_code == 200
+    assert behind_sso.get("/web/cases", headers={"X-Forwarded-User": "ito"}).status_code == 403
+
+
+def test_identity_header_naming_no_account_is_not_a_sign_in(behind_sso):
+    response = behind_sso.get(
+        "/web/audit/events", headers={"X-Forwarded-User": "mallory"}, follow_redirects=False
+    )
+    assert response.status_code == 302
+
+
+def test_identity_header_from_an_untrusted_address_is_ignored(browser):
+    """Without the setting (or from another address) the header means nothing."""
+    response = browser.get(
+        "/web/audit/events", headers={"X-Forwarded-User": "ito"}, follow_redirects=False
+    )
+    assert response.status_code == 302

@@ -92,3 +92,37 @@ def test_authority_pin_refuses_what_is_not_a_certificate(tmp_path):
     )
     assert result.exit_code != 0 and "not a PEM certificate" in result.output
     assert not (tmp_path / "pins" / "TH.authorities.json").exists()
+
+
+def test_accounts_add_hashes_the_password_and_lists_roles(tmp_path):
+    from gateway.store import migrate
+
+    database = f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+    migrate.upgrade(database)
+    env = {"GATEWAY_DATABASE_URL": database, "GATEWAY_KEYS_DIR": str(tmp_path / "keys")}
+    runner = CliRunner()
+    assert runner.invoke(main, ["keys", "init"], env=env).exit_code == 0
+    added = runner.invoke(
+        main,
+        [
+            "accounts",
+            "add",
+            "kato",
+            "--role",
+            "officer",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ],
+        input="a-long-enough-passphrase\n",
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(main, ["accounts", "list"], env=env)
+    assert "kato" in listed.output and "officer, supervisor" in listed.output
+    short = runner.invoke(
+        main, ["accounts", "passwd", "kato", "--password-stdin"], input="short\n", env=env
+    )
+    assert short.exit_code != 0 and "at least 12" in short.output
+    assert runner.invoke(main, ["accounts", "disable", "kato"], env=env).exit_code == 0
+    assert "(disabled)" in runner.invoke(main, ["accounts", "list"], env=env).output

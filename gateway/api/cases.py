@@ -1,0 +1,130 @@
+"""The review workflow over the API: every action of the officers' pages, for the customs
+intelligence systems that integrate with the gateway.
+
+Such a system authenticates with its operator token (role ``system``) and names the officer it
+acts for in ``X-Acting-Officer``; that person's roles, read from their account, decide what they
+may do, so the four-eyes rule holds here as on the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import flask
+
+from gateway.api.context import services
+from gateway.api.operators import require_role
+from gateway.documents.hardened import parse_json
+from gateway.errors import ForbiddenError
+from gateway.people import Person
+
+ACTING_HEADER = "X-Acting-Officer"
+
+
+def _acting(token_info: dict[str, Any]) -> Person:
+    require_role(token_info, "system")
+    username = flask.request.headers.get(ACTING_HEADER, "")
+    person = services().accounts.person(username) if username else None
+    if person is None:
+        raise ForbiddenError(f"{ACTING_HEADER} must name an active account")
+    return person
+
+
+def _body(component: str) -> dict[str, Any]:
+    gateway = services()
+    body = parse_json(flask.request.get_data(), max_bytes=gateway.settings.max_body_bytes)
+    gateway.json_schemas.check(component, body)
+    return dict(body)
+
+
+def list_cases(
+    token_info: dict[str, Any],
+    state: str | None = None,
+    partner: str | None = None,
+    assignee: str | None = None,
+    overdue: bool = False,
+) -> flask.Response:
+    _acting(token_info)
+    cases = services().cases.queue(
+        today=datetime.now(UTC).date(),
+        state=state,
+        partner=partner,
+        assignee=assignee,
+        overdue=overdue,
+    )
+    return flask.jsonify({"cases": cases})
+
+
+def get_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
+    person = _acting(token_info)
+    return flask.jsonify(services().cases.get(case_id, person, now=datetime.now(UTC)))
+
+
+def act_on_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
+    person = _acting(token_info)
+    body = _body("CaseAction")
+    return flask.jsonify(
+        services().cases.act(
+            case_id,
+            body["action"],
+            person,
+            now=datetime.now(UTC),
+            assignee=body.get("assignee"),
+            outcome=body.get("outcome"),
+            reason=body.get("reason"),
+            note=body.get("note"),
+            answers=body.get("answers", ()),
+            markings=body.get("markings"),
+        )
+    )
+
+
+def preview_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
+    person = _acting(token_info)
+    raw = flask.request.get_data()
+    body = _body("CasePreviewRequest") if raw.strip() else {}
+    preview = services().cases.preview(
+        case_id,
+        person,
+        now=datetime.now(UTC),
+        outcome=body.get("outcome"),
+        reason=body.get("reason"),
+        answers=body.get("answers", ()),
+        markings=body.get("markings"),
+    )
+    return flask.jsonify(preview.to_dict())
+
+
+def create_draft(token_info: dict[str, Any]) -> flask.Response:
+    person = _acting(token_info)
+    body = _body("DraftRequest")
+    gateway = services()
+    gateway.json_schemas.check(
+        "SeizureReport" if body["message_type"] == "seizure-report" else "AssistanceRequest",
+        body["document"],
+    )
+    case = gateway.cases.draft(
+        person,
+        recipient=body["recipient"],
+        message_type=body["message_type"],
+        document=body["document"],
+        purpose=body["purpose"],
+        now=datetime.now(UTC),
+    )
+    return flask.Response(flask.json.dumps(case), status=201, content_type="application/json")
+
+
+def list_dead_letters(token_info: dict[str, Any]) -> flask.Response:
+    _acting(token_info)
+    return flask.jsonify({"messages": services().outbound.dead_letters()})
+
+
+def retry_dead_letter(message_id: str, token_info: dict[str, Any]) -> flask.Response:
+    person = _acting(token_info)
+    if not person.roles & {"officer", "supervisor"}:
+        raise ForbiddenError("retrying a dead letter is for officers and supervisors")
+    row = services().outbound.retry(
+        message_id, actor=person.actor("officer"), now=datetime.now(UTC)
+    )
+    return flask.jsonify({"message_id": row.message_id, "state": row.state})

@@ -1,0 +1,103 @@
+"""``gateway accounts …``: people who sign in to the pages, and their roles."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from gateway.cli.root import gateway_services, main, settings_of
+from gateway.people import ROLES
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@main.group()
+def accounts() -> None:
+    """Local accounts: officer, supervisor, analyst, auditor, admin."""
+
+
+@accounts.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--name", "display_name", default="", help="The name shown on the pages.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--sso-only", is_flag=True, help="No password: signs in through the SSO header.")
+@click.option("--by", "admin", default="cli", help="Who makes the change (for the log).")
+@click.pass_context
+def add(
+    ctx: click.Context,
+    username: str,
+    roles: tuple[str, ...],
+    display_name: str,
+    password_stdin: bool,
+    sso_only: bool,
+    admin: str,
+) -> None:
+    """Create an account (the password is asked for, or read with --password-stdin)."""
+    password = None if sso_only else _password(password_stdin)
+    with gateway_services(settings_of(ctx)) as services:
+        person = services.accounts.create(
+            username,
+            roles=roles,
+            display_name=display_name,
+            password=password,
+            actor=f"admin:{admin}",
+            now=datetime.now(UTC),
+        )
+    click.echo(f"{person.username}: {', '.join(sorted(person.roles))}")
+
+
+@accounts.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True)
+@click.option("--by", "admin", default="cli")
+@click.pass_context
+def passwd(ctx: click.Context, username: str, password_stdin: bool, admin: str) -> None:
+    """Set an account's password."""
+    password = _password(password_stdin)
+    with gateway_services(settings_of(ctx)) as services:
+        services.accounts.set_password(
+            username, password, actor=f"admin:{admin}", now=datetime.now(UTC)
+        )
+    click.echo(f"{username}: password set")
+
+
+@accounts.command("roles")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--by", "admin", default="cli")
+@click.pass_context
+def set_roles(ctx: click.Context, username: str, roles: tuple[str, ...], admin: str) -> None:
+    """Replace an account's roles."""
+    with gateway_services(settings_of(ctx)) as services:
+        person = services.accounts.set_roles(
+            username, roles, actor=f"admin:{admin}", now=datetime.now(UTC)
+        )
+    click.echo(f"{person.username}: {', '.join(sorted(person.roles))}")
+
+
+@accounts.command("disable")
+@click.argument("username")
+@click.option("--by", "admin", default="cli")
+@click.pass_context
+def disable(ctx: click.Context, username: str, admin: str) -> None:
+    """Disable an account: it signs in nowhere from now on (its history stays)."""
+    with gateway_services(settings_of(ctx)) as services:
+        services.accounts.disable(username, actor=f"admin:{admin}", now=datetime.now(UTC))
+    click.echo(f"{username}: disabled")
+
+
+@accounts.command("list")
+@click.pass_context
+def list_accounts(ctx: click.Context) -> None:
+    """Every account with its roles."""
+    with gateway_services(settings_of(ctx)) as services:
+        for person, active in services.accounts.all():
+            state = "" if active else "  (disabled)"
+            click.echo(f"{person.username:20} {', '.join(sorted(person.roles))}{state}")

@@ -1,0 +1,1 @@
+"""The IIO review workflow: cases, their states and transitions, four eyes, preview."""

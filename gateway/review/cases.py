@@ -1,0 +1,592 @@
+"""The IIO review workflow over stored cases: requests for assistance received from partners,
+and disclosures IIO officers draft.
+
+Every action checks :mod:`gateway.review.workflow` first, then changes the case and whatever the
+action moves in the outbox (an answer composed and held, released by its approval, withdrawn when
+sent back) in one transaction, with an audit event ``officer:case:<action>`` naming the officer.
+The four-eyes rule lives in :meth:`Outbound.approve` and so holds whatever the interface.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.audit import log as audit_log
+from gateway.audit.queries import EventQuery, search_events
+from gateway.errors import DocumentError, ForbiddenError, NotFoundError, StateConflictError
+from gateway.exchange.outbound import Outbound
+from gateway.exchange.received import Received
+from gateway.people import Person
+from gateway.policy.engine import decide
+from gateway.policy.model import Context, Decision, PolicySet
+from gateway.registry import Registry
+from gateway.review import workflow
+from gateway.store.db import Database
+from gateway.store.models import Message, OutboxMessage, ReviewCase
+
+#: When no framework in force names an answer deadline.
+DEFAULT_DEADLINE_DAYS = 60
+#: Markings an answer carries unless the officer chooses others.
+DEFAULT_MARKINGS = {"handling_code": "H1", "tlp": "TLP:AMBER"}
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the partner would receive, beside what the officer wrote, and why they differ."""
+
+    original: Mapping[str, Any]
+    outgoing: Mapping[str, Any]
+    decision: Decision
+
+    def to_dict(self) -> dict[str, Any]:
+        redacting = [r for r in self.decision.rules if r.outcome == "redact"]
+        return {
+            "allowed": self.decision.allowed,
+            "original": dict(self.original),
+            "outgoing": dict(self.outgoing),
+            "rules": [vars(r) for r in self.decision.rules],
+            "redactions": [
+                {"path": path, "because": "; ".join(r.reason for r in redacting)}
+                for path in self.decision.redactions
+            ],
+            "markings": dict(self.decision.markings),
+            "review_required": self.decision.review_required,
+            "second_officer_required": self.decision.second_officer_required,
+        }
+
+
+class Cases:
+    def __init__(
+        self,
+        *,
+        gateway_id: str,
+        registry: Registry,
+        policies: PolicySet,
+        database: Database,
+        outbound: Outbound,
+    ) -> None:
+        self._id = gateway_id
+        self._registry = registry
+        self._policies = policies
+        self._db = database
+        self._outbound = outbound
+
+    # --- opening cases -----------------------------------------------------------------------
+
+    def request_received(self, session: Session, received: Received) -> None:
+        """Inbound link: every request for assistance opens a case, due by the framework's
+        answer deadline (the shortest of the frameworks in force that cover it)."""
+        due = received.now.date() + timedelta(
+            days=self.deadline_days(received.caller, received.now)
+        )
+        document = received.document
+        case = ReviewCase(
+            kind="request",
+            state="received",
+            partner=received.caller,
+            message_type=received.message_type,
+            request_id=received.message_id,
+            subject=str(document.get("subject") or document.get("request_id") or "")[:500],
+            purpose=document.get("purpose"),
+            due_date=due,
+            created_at=received.now,
+            updated_at=received.now,
+        )
+        session.add(case)
+        session.flush()
+        self._log(
+            session,
+            case,
+            "opened",
+            "system:review",
+            received.now,
+            {"due_date": str(due), "to": "received"},
+            source="review",
+        )
+
+    def deadline_days(self, partner_id: str, now: datetime) -> int:
+        partner = self._registry.get(partner_id)
+        days = [
+            self._policies.framework_policy(partner_id, f.type).answer_deadline_days
+            for f in partner.frameworks_in_force(now.date())
+        ]
+        known = [d for d in days if d]
+        return min(known) if known else DEFAULT_DEADLINE_DAYS
+
+    def draft(
+        self,
+        person: Person,
+        *,
+        recipient: str,
+        message_type: str,
+        document: Mapping[str, Any],
+        purpose: str,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """An officer drafts a disclosure (or a request to a partner): decided, redacted and
+        signed as it will go, held in the outbox until approved."""
+        _require_case_role(person)
+        if message_type not in ("seizure-report", "assistance-request"):
+            raise DocumentError("a draft is a seizure-report or an assistance-request")
+        created: list[int] = []
+
+        def open_case(session: Session, row: OutboxMessage) -> None:
+            case = ReviewCase(
+                kind="disclosure",
+                state="drafted",
+                partner=recipient,
+                message_type=message_type,
+                outbox_id=row.message_id,
+                subject=str(document.get("subject") or document.get("report_id") or "")[:500],
+                purpose=purpose,
+                assignee=person.username,
+                drafted_by=person.username,
+                draft=dict(document),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(case)
+            session.flush()
+            created.append(case.id)
+            self._log(session, case, "drafted", person.actor("officer"), now, {})
+
+        self._outbound.disclose(
+            recipient=recipient,
+            message_type=message_type,
+            document=document,
+            purpose=purpose,
+            actor=person.actor("officer"),
+            now=now,
+            hold=True,
+            effects=open_case,
+        )
+        return self.get(created[0], person, now=now)
+
+    # --- acting on cases ----------------------------------------------------------------------
+
+    def act(
+        self,
+        case_id: int,
+        name: str,
+        person: Person,
+        *,
+        now: datetime,
+        assignee: str | None = None,
+        outcome: str | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+        answers: Sequence[Mapping[str, Any]] = (),
+        markings: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Take action ``name`` on a case; the case as it is afterwards."""
+        with self._db.transaction() as session:
+            case = self._case(session, case_id, lock=True)
+            target = workflow.transition(
+                case.kind,
+                case.state,
+                name,
+                roles=person.roles,
+                outcome=outcome,
+                reason=reason,
+            )
+        if name == "decide":
+            self._decide(case_id, person, target, now, reason, note, answers, markings)
+        elif name == "approve":
+            self._approve(case_id, person, target, now)
+        elif name in ("return", "refuse"):
+            self._discard(case_id, person, name, target, now, reason, note)
+        else:
+            with self._db.transaction() as session:
+                case = self._case(session, case_id, lock=True)
+                self._check_still(case, name, person)
+                detail: dict[str, Any] = {}
+                if name == "assign":
+                    chosen = assignee or person.username
+                    if (
+                        chosen != person.username or case.assignee not in (None, person.username)
+                    ) and ("supervisor" not in person.roles):
+                        raise ForbiddenError("only a supervisor assigns a case to someone else")
+                    detail = {"from": case.assignee, "to": chosen}
+                    case.assignee = chosen
+                    if case.kind == "disclosure":
+                        target = case.state
+                elif (
+                    name == "start-review"
+                    and case.assignee != person.username
+                    and ("supervisor" not in person.roles)
+                ):
+                    raise ForbiddenError(f"the case is assigned to {case.assignee}")
+                self._move(session, case, name, target, person, now, reason, note, detail)
+        return self.get(case_id, person, now=now)
+
+    def _decide(
+        self,
+        case_id: int,
+        person: Person,
+        outcome: str,
+        now: datetime,
+        reason: str | None,
+        note: str | None,
+        answers: Sequence[Mapping[str, Any]],
+        markings: Mapping[str, str] | None,
+    ) -> None:
+        with self._db.transaction() as session:
+            case = self._case(session, case_id)
+            if case.assignee != person.username:
+                raise ForbiddenError(f"the case is assigned to {case.assignee}; decide it as them")
+            document = self._answer(case, outcome, reason, answers, markings)
+            partner, purpose = case.partner, case.purpose or "intelligence"
+
+        def record(session: Session, row: OutboxMessage) -> None:
+            case = self._case(session, case_id, lock=True)
+            self._check_still(case, "decide", person)
+            case.outbox_id, case.drafted_by, case.draft = row.message_id, person.username, document
+            self._move(session, case, "decide", outcome, person, now, reason, note, {})
+
+        self._outbound.disclose(
+            recipient=partner,
+            message_type="assistance-answer",
+            document=document,
+            purpose=purpose,
+            actor=person.actor("officer"),
+            now=now,
+            hold=True,
+            effects=record,
+        )
+
+    def _approve(self, case_id: int, person: Person, target: str, now: datetime) -> None:
+        with self._db.transaction() as session:
+            outbox_id = self._case(session, case_id).outbox_id
+        if outbox_id is None:
+            raise StateConflictError("there is nothing to approve")
+
+        def record(session: Session, row: OutboxMessage) -> None:
+            case = self._case(session, case_id, lock=True)
+            self._check_still(case, "approve", person)
+            case.approved_by = person.username
+            self._move(session, case, "approve", target, person, now, None, None, {})
+
+        self._outbound.approve(
+            outbox_id,
+            approver=person.actor("officer"),
+            role=person.case_role,
+            now=now,
+            effects=record,
+        )
+
+    def _discard(
+        self,
+        case_id: int,
+        person: Person,
+        name: str,
+        target: str,
+        now: datetime,
+        reason: str | None,
+        note: str | None,
+    ) -> None:
+        """Send a held answer back to review, or refuse a draft: the held message never goes."""
+        with self._db.transaction() as session:
+            outbox_id = self._case(session, case_id).outbox_id
+        if outbox_id is None:
+            raise StateConflictError("there is nothing held to send back")
+
+        def record(session: Session) -> None:
+            case = self._case(session, case_id, lock=True)
+            self._check_still(case, name, person)
+            if name == "return":
+                case.outbox_id = None
+            self._move(session, case, name, target, person, now, reason, note, {})
+
+        self._outbound.withdraw(
+            outbox_id,
+            reason=f"{name} by {person.actor(person.case_role)}: {reason or note or ''}".strip(),
+            actor=person.actor("officer"),
+            now=now,
+            effects=record,
+        )
+
+    def _answer(
+        self,
+        case: ReviewCase,
+        outcome: str,
+        reason: str | None,
+        answers: Sequence[Mapping[str, Any]],
+        markings: Mapping[str, str] | None,
+    ) -> dict[str, Any]:
+        """The assistance answer a decision sends (PROTOCOL's AssistanceAnswer)."""
+        document: dict[str, Any] = {
+            "answering_administration": self._id,
+            "in_reply_to": case.request_id,
+            "outcome": workflow.ANSWER_OUTCOME[outcome],
+        }
+        if reason is not None:
+            document["reason"] = (
+                reason
+                if reason
+                in ("outside-scope", "no-legal-basis", "confidentiality", "insufficient-detail")
+                else "other"
+            )
+        if answers:
+            document["answers"] = [dict(a) for a in answers]
+        document["markings"] = {"originator": self._id, **DEFAULT_MARKINGS, **dict(markings or {})}
+        return document
+
+    def preview(
+        self,
+        case_id: int,
+        person: Person,
+        *,
+        now: datetime,
+        outcome: str | None = None,
+        reason: str | None = None,
+        answers: Sequence[Mapping[str, Any]] = (),
+        markings: Mapping[str, str] | None = None,
+    ) -> Preview:
+        """The exact document the partner would receive, beside the original, with the policy's
+        explanation; of a proposed decision (nothing is written) or of what is held."""
+        _require_case_role(person)
+        with self._db.transaction() as session:
+            case = self._case(session, case_id)
+            if outcome is not None:
+                if outcome not in workflow.OUTCOMES:
+                    raise StateConflictError(f"a decision is one of {', '.join(workflow.OUTCOMES)}")
+                original = self._answer(case, outcome, reason, answers, markings)
+                message_type = "assistance-answer"
+            elif case.draft is not None and case.outbox_id is not None:
+                original, message_type = (
+                    case.draft,
+                    ("assistance-answer" if case.kind == "request" else case.message_type),
+                )
+                row = session.execute(
+                    select(OutboxMessage).where(OutboxMessage.message_id == case.outbox_id)
+                ).scalar_one()
+                decision = self._decision(case, message_type, original, now)
+                return Preview(original, json.loads(row.body), decision)
+            else:
+                raise StateConflictError("nothing is composed yet: propose a decision to preview")
+        decision = self._decision(case, message_type, original, now)
+        return Preview(original, decision.document, decision)
+
+    def _decision(
+        self, case: ReviewCase, message_type: str, document: Mapping[str, Any], now: datetime
+    ) -> Decision:
+        return decide(
+            self._policies,
+            Context(
+                partner=self._registry.get(case.partner),
+                direction="out",
+                message_type=message_type,
+                on=now.date(),
+                document=document,
+                purpose=case.purpose or "intelligence",
+                gateway_id=self._id,
+            ),
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def queue(
+        self,
+        *,
+        today: date,
+        state: str | None = None,
+        partner: str | None = None,
+        assignee: str | None = None,
+        overdue: bool = False,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """Cases, the earliest due first (those without a due date last), open ones by default."""
+        with self._db.transaction() as session:
+            query = select(ReviewCase)
+            if state == "all":
+                pass
+            elif state:
+                query = query.where(ReviewCase.state == state)
+            else:
+                query = query.where(ReviewCase.state.in_(workflow.OPEN_STATES))
+            if partner:
+                query = query.where(ReviewCase.partner == partner)
+            if assignee:
+                query = query.where(ReviewCase.assignee == assignee)
+            if overdue:
+                query = query.where(
+                    ReviewCase.due_date < today, ReviewCase.state.in_(workflow.OPEN_STATES)
+                )
+            query = query.order_by(
+                ReviewCase.due_date.is_(None), ReviewCase.due_date, ReviewCase.id
+            )
+            return [_summary(c, today) for c in session.execute(query.limit(limit)).scalars()]
+
+    def get(self, case_id: int, person: Person, *, now: datetime) -> dict[str, Any]:
+        """A case with its request, its answer or draft in the outbox, its history and the
+        actions this person may take."""
+        _require_case_role(person)
+        with self._db.transaction() as session:
+            case = self._case(session, case_id)
+            record = _summary(case, now.date())
+            record["draft"] = case.draft
+            record["reason"], record["note"] = case.reason, case.note
+            record["drafted_by"], record["approved_by"] = case.drafted_by, case.approved_by
+            ids = [i for i in (case.request_id, case.outbox_id) if i]
+            if case.request_id:
+                request = session.execute(
+                    select(Message).where(Message.message_id == case.request_id)
+                ).scalar_one()
+                record["request"] = {
+                    "message_id": request.message_id,
+                    "sender": request.sender,
+                    "received_at": request.received_at.isoformat(),
+                    "document": request.document,
+                    "body": base64.b64encode(request.body).decode() if request.body else None,
+                    "signature": request.signature,
+                    "signature_kid": request.signature_kid,
+                    "markings": {
+                        "originator": request.originator,
+                        "handling_code": request.handling_code,
+                        "tlp": request.tlp,
+                    },
+                }
+            related: list[ColumnElement[bool]] = [OutboxMessage.message_id.in_(ids)]
+            if case.request_id:  # withdrawals and anything else passed on from the request
+                related.append(OutboxMessage.source_message_id == case.request_id)
+            outgoing = session.execute(
+                select(OutboxMessage).where(or_(*related)).order_by(OutboxMessage.id)
+            ).scalars()
+            record["outgoing"] = [
+                {
+                    "message_id": row.message_id,
+                    "message_type": row.message_type,
+                    "state": row.state,
+                    "created_by": row.created_by,
+                    "approved_by": row.approved_by,
+                    "attempts": row.attempts,
+                    "receipt": json.loads(row.receipt) if row.receipt else None,
+                    "acknowledged_at": row.acknowledged_at.isoformat()
+                    if row.acknowledged_at
+                    else None,
+                }
+                for row in outgoing
+            ]
+            ids += [o["message_id"] for o in record["outgoing"]]
+        history: list[dict[str, Any]] = []
+        for message_id in dict.fromkeys(ids):
+            history += search_events(self._db, EventQuery(message_id=message_id, limit=1000))
+        record["history"] = sorted(
+            {e["log_index"]: e for e in history}.values(), key=lambda e: e["log_index"]
+        )
+        if (
+            case.kind == "disclosure"
+            and record["state"] == "approved"
+            and any(o["state"] == "acknowledged" for o in record["outgoing"])
+        ):
+            record["state"] = "sent"  # approved, and the partner's receipt is stored
+        record["actions"] = workflow.available(case.kind, case.state, person.roles)
+        record["outgoing"] = [_compact(o) for o in record["outgoing"]]
+        return _compact(record)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _case(self, session: Session, case_id: int, *, lock: bool = False) -> ReviewCase:
+        query = select(ReviewCase).where(ReviewCase.id == case_id)
+        case: ReviewCase | None = session.execute(
+            query.with_for_update() if lock else query
+        ).scalar_one_or_none()
+        if case is None:
+            raise NotFoundError(f"no case {case_id}")
+        return case
+
+    def _check_still(self, case: ReviewCase, name: str, person: Person) -> None:
+        """Under the lock: the action is still legal (another officer may have acted first)."""
+        chosen = workflow.action(case.kind, name)
+        if case.state not in chosen.sources:
+            raise StateConflictError(f"the case is {case.state} now; reload it")
+
+    def _move(
+        self,
+        session: Session,
+        case: ReviewCase,
+        name: str,
+        target: str,
+        person: Person,
+        now: datetime,
+        reason: str | None,
+        note: str | None,
+        detail: Mapping[str, Any],
+    ) -> None:
+        before = case.state
+        case.state, case.updated_at = target, now
+        if reason is not None:
+            case.reason = reason
+        if note is not None:
+            case.note = note
+        self._log(
+            session,
+            case,
+            name,
+            person.actor(person.case_role),
+            now,
+            {"from": before, "to": target, "reason": reason, "note": note, **detail},
+        )
+
+    def _log(
+        self,
+        session: Session,
+        case: ReviewCase,
+        action: str,
+        actor: str,
+        now: datetime,
+        detail: Mapping[str, Any],
+        source: str = "officer",
+    ) -> None:
+        audit_log.append(
+            session,
+            audit_log.Event(
+                tag=f"{source}:case:{action}",
+                occurred_at=now,
+                actor=actor,
+                partner=case.partner,
+                message_id=case.request_id or case.outbox_id,
+                detail={"case": case.id, "kind": case.kind, **detail},
+            ),
+        )
+
+
+def _require_case_role(person: Person) -> None:
+    if not person.roles & workflow.CASE_ROLES:
+        raise ForbiddenError("cases are for officers and supervisors")
+
+
+def _compact(record: dict[str, Any]) -> dict[str, Any]:
+    """Absent rather than null (the spec's records have no nullable members)."""
+    return {k: v for k, v in record.items() if v is not None}
+
+
+def _summary(case: ReviewCase, today: date) -> dict[str, Any]:
+    return _compact(
+        {
+            "id": case.id,
+            "kind": case.kind,
+            "state": case.state,
+            "partner": case.partner,
+            "message_type": case.message_type,
+            "subject": case.subject,
+            "purpose": case.purpose,
+            "assignee": case.assignee,
+            "request_id": case.request_id,
+            "outbox_id": case.outbox_id,
+            "due_date": case.due_date.isoformat() if case.due_date else None,
+            "overdue": bool(
+                case.due_date and case.due_date < today and case.state in workflow.OPEN_STATES
+            ),
+            "created_at": case.created_at.isoformat(),
+            "updated_at": case.updated_at.isoformat(),
+        }
+    )

@@ -1,0 +1,153 @@
+"""The IIO review workflow in real headless Chromium (issue 7, "Done when"): officers pick a
+request KR sent, preview and approve an answer with four eyes, and see it delivered to KR's real
+gateway with its receipt in the case's history; a refused case; an analyst kept out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from gateway.app import build_services
+from gateway.demo import prepare
+from gateway.settings import load_settings
+from tests.browser.conftest import SCREENSHOTS, add_accounts, sign_in
+from tests.functional.test_assistance import request_from
+from tests.processes import free_port, run, serving
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def gateways(tmp_path: Path) -> Iterator[dict[str, object]]:
+    """JP (under review) and KR (its partner), real processes; two requests from KR waiting."""
+    jp, kr = prepare(tmp_path, "KR", free_port(), free_port())
+    jp_env, kr_env = jp.environment(kr), kr.environment(jp)
+    add_accounts(jp_env, {"tanaka": ("officer",), "sato": ("supervisor",), "yamada": ("analyst",)})
+    with ExitStack() as stack:
+        base = stack.enter_context(serving(jp_env, tmp_path / "jp.log"))
+        stack.enter_context(serving(kr_env, tmp_path / "kr.log"))
+        # KR's own gateway sends them (KR must know the requests JP answers)
+        kr_services = build_services(load_settings(environ=kr_env))
+        try:
+            for number, code in (("0001", "H2"), ("0002", "H0")):
+                row = kr_services.outbound.disclose(
+                    recipient="JP",
+                    message_type="assistance-request",
+                    document=request_from(
+                        "KR",
+                        request_id=f"KR-RFA-{number}",
+                        subject=f"request {number}: consignments declared as machine parts",
+                        markings={"originator": "KR", "handling_code": code, "tlp": "TLP:AMBER"},
+                    ),
+                    purpose="intelligence",
+                    actor="officer:kim",
+                    now=datetime.now(UTC),
+                )
+                if row.state == "awaiting-review":
+                    kr_services.outbound.approve(
+                        row.message_id,
+                        approver="officer:park",
+                        role="supervisor",
+                        now=datetime.now(UTC),
+                    )
+        finally:
+            kr_services.database.dispose()
+        sent = run(kr_env, "worker", "--once")
+        assert sent.returncode == 0, sent.stderr
+        yield {"base": base, "jp_env": jp_env}
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def open_case(page: Page, subject: str) -> None:
+    page.get_by_role("row").filter(has_text=subject).get_by_role("link").click()
+
+
+def compose(page: Page, outcome: str, *, answer: str = "", reason: str = "", code: str = "H1"):
+    page.get_by_role("button", name="Assign to me").click()
+    page.get_by_role("button", name="Start review").click()
+    page.get_by_role("link", name="Compose the answer").click()
+    page.get_by_label("Decision").select_option(outcome)
+    if reason:
+        page.get_by_label("Reason").select_option(reason)
+    if answer:
+        page.get_by_label("Answer to question 0").fill(answer)
+    page.get_by_label("Handling code").select_option(code)
+    page.get_by_role("button", name="Preview").click()
+
+
+def test_answer_is_previewed_approved_with_four_eyes_and_delivered(chromium: Browser, gateways):
+    base, page = gateways["base"], chromium.new_page(viewport={"width": 1366, "height": 900})
+    sign_in(page, base, "tanaka")
+    expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="request 0001")).to_contain_text("received")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "review-queue.png"), full_page=True)
+
+    open_case(page, "request 0001")
+    expect(page.get_by_text("verified: signed by KR")).to_be_visible()
+    compose(page, "approved", answer="The exporter was not known to us.", code="H2")
+    expect(page.get_by_role("heading", name="What KR will receive")).to_be_visible()
+    expect(
+        page.get_by_text("a second officer (a supervisor other than the drafter)")
+    ).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "review-preview.png"), full_page=True)
+    page.get_by_role("button", name="Submit the answer for approval").click()
+    expect(page.locator("dd strong")).to_have_text("approved")
+
+    # the drafter cannot release it
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status").first).to_contain_text("four eyes")
+    sign_out(page)
+
+    sign_in(page, base, "sato")
+    open_case(page, "request 0001")
+    page.get_by_role("link", name="Preview what KR will receive").click()
+    expect(page.get_by_text("The exporter was not known to us.").first).to_be_visible()
+    page.go_back()
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("dd strong")).to_have_text("answered")
+
+    delivered = run(gateways["jp_env"], "worker", "--once")
+    assert delivered.returncode == 0, delivered.stderr
+    page.reload()
+    expect(page.get_by_role("cell", name="acknowledged")).to_be_visible()
+    expect(page.get_by_text("receipt", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="system:assistance-answer:delivered")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "review-case.png"), full_page=True)
+    page.get_by_role("button", name="Close").click()
+    expect(page.locator("dd strong")).to_have_text("closed")
+
+
+def test_refused_case_carries_its_reason(chromium: Browser, gateways):
+    base, page = gateways["base"], chromium.new_page()
+    sign_in(page, base, "tanaka")
+    open_case(page, "request 0002")
+    compose(page, "refused", reason="outside-scope")
+    expect(page.locator("pre").nth(1)).to_contain_text('"outcome": "refused"')
+    page.get_by_role("button", name="Submit the answer for approval").click()
+    expect(page.locator("dd strong")).to_have_text("refused")
+    expect(page.get_by_role("cell", name="in-review → refused (outside-scope)")).to_be_visible()
+    sign_out(page)
+    sign_in(page, base, "sato")
+    open_case(page, "request 0002")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("dd strong")).to_have_text("answered")
+
+
+def test_analyst_is_kept_out_of_the_review_pages(chromium: Browser, gateways):
+    base, page = gateways["base"], chromium.new_page()
+    sign_in(page, base, "yamada")
+    for path in ("/web/cases", "/web/cases/1", "/web/dead-letters"):
+        response = page.goto(f"{base}{path}")
+        assert response is not None and response.status == 403, path
+    forged = page.request.post(f"{base}/web/cases/1/actions", form={"action": "assign"})
+    assert forged.status in (400, 403)  # no CSRF token, and no role
