@@ -42,6 +42,7 @@ from gateway.policy.loader import load_policies
 from gateway.policy.model import PolicySet
 from gateway.registry import Registry
 from gateway.review.cases import Cases
+from gateway.rilo.hub import Hub
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
 from gateway.trust.keys import Keyring
@@ -68,6 +69,8 @@ class Services:
     origin: Origin
     accounts: Accounts
     cases: Cases
+    #: The RILO A/P hub's ingest and reports, on the hub's own gateway only.
+    hub: Hub | None
 
 
 class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -124,6 +127,17 @@ def build_services(settings: Settings) -> Services:
         database=database,
         outbound=outbound,
     )
+    hub = (
+        Hub(
+            hub_id=settings.gateway_id,
+            registry=registry,
+            database=database,
+            json_schemas=json_schemas,
+            max_batch=settings.hub_max_batch,
+        )
+        if settings.gateway_id == policies.hub.hub_id
+        else None
+    )
     inbound = Inbound(
         gateway_id=settings.gateway_id,
         registry=registry,
@@ -137,6 +151,7 @@ def build_services(settings: Settings) -> Services:
         certificates=certificates,
         origin=register,
         review=cases,
+        hub=hub,
     )
     origin = Origin(
         gateway_id=settings.gateway_id,
@@ -160,6 +175,7 @@ def build_services(settings: Settings) -> Services:
         origin,
         Accounts(database),
         cases,
+        hub,
     )
 
 

@@ -142,3 +142,21 @@ def _authority(installation: Installation) -> AuthorityCertificate:
         )
         write_authority(keys, installation.gateway_id, key, certificate)
     return read_authority(keys, installation.gateway_id)[1]
+
+
+def hub_registry(root: Path) -> Path:
+    """The RILO A/P hub's own view of the registry: itself as ``self``, every administration
+    (Japan included) as a partner; the committed files otherwise."""
+    directory = root / "hub-partners"
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in (PROJECT_ROOT / "partners").iterdir():
+        if path.suffix != ".yaml":
+            shutil.copy(path, directory / path.name)
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if data["id"] == "RILO-AP":
+            data["kind"] = "self"
+        elif data["kind"] == "self":
+            data["kind"] = "administration"
+        (directory / path.name).write_text(yaml.safe_dump(data), encoding="utf-8")
+    return directory

@@ -82,6 +82,11 @@ class Settings:
     #: The gateway's own systems allowed to call the operator API: ``name=sha256hex`` pairs,
     #: comma-separated (``gateway operators new-token NAME`` makes one). Empty: none.
     operator_tokens: str = ""
+    #: The most seizure reports the hub takes in one signed batch.
+    hub_max_batch: int = 1000
+    #: Feed the RILO A/P hub: every seizure report stored is decided for the hub and, if the
+    #: hub policy allows it, queued to it sanitised.
+    hub_feed: bool = False
     #: A header set by a single-sign-on reverse proxy naming the signed-in account (empty: off).
     identity_header: str = ""
     #: The proxies (peer addresses) whose identity header is believed.

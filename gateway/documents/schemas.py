@@ -30,6 +30,7 @@ COMPONENTS = {
     "certificate-status": "CertificateStatus",
     "origin-verification-request": "OriginVerificationRequest",
     "origin-verification-answer": "OriginVerificationAnswer",
+    "seizure-report-batch": "SeizureReportBatch",
 }
 SENDER_MEMBERS = {
     "seizure-report": "reporting_administration",
@@ -39,6 +40,7 @@ SENDER_MEMBERS = {
     "certificate-status": "administration",
     "origin-verification-request": "requesting_administration",
     "origin-verification-answer": "answering_administration",
+    "seizure-report-batch": "member",
 }
 
 

@@ -51,6 +51,7 @@ PATHS = {
     "certificate-status": "/v1/certificate-status-notices",
     "origin-verification-request": "/v1/origin-verification-requests",
     "origin-verification-answer": "/v1/origin-verification-answers",
+    "seizure-report-batch": "/v1/hub/seizure-report-batches",
 }
 RETRYABLE_4XX = frozenset({408, 425, 429})
 

@@ -60,6 +60,12 @@ from gateway.trust.xmldsig import AuthorityCertificate
 Clock = Callable[[], datetime]
 
 
+class BatchIngest(Protocol):
+    """Where the hub takes a member's batch in (gateway.rilo.hub.Hub)."""
+
+    def batch_received(self, session: Session, received: Received) -> None: ...
+
+
 class RequestCases(Protocol):
     """Where a received request for assistance opens its case (gateway.review.cases.Cases)."""
 
@@ -103,9 +109,11 @@ class Inbound:
         certificates: CertificateReader | None = None,
         origin: OriginRegister | None = None,
         review: RequestCases | None = None,
+        hub: BatchIngest | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._review = review
+        self._hub = hub
         self._certificates = certificates
         self._origin = origin
         self._id = gateway_id
@@ -155,6 +163,15 @@ class Inbound:
             incoming,
             "origin-verification-answer",
             link=self._origin_register().verification_answered,
+        )
+
+    def receive_seizure_report_batch(self, incoming: IncomingMessage) -> Accepted:
+        """A RILO A/P member's feed, at the hub: not decided by the sharing policy (the members'
+        feeds decide what reaches the hub); the hub checks membership and every report."""
+        if self._hub is None:
+            raise NotFoundError("this gateway is not the RILO A/P hub")
+        return self._receive(
+            incoming, "seizure-report-batch", link=self._hub.batch_received, decided=False
         )
 
     def _origin_register(self) -> OriginRegister:

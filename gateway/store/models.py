@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -310,3 +311,54 @@ class ReviewCase(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class HubReport(Base):
+    """A seizure report as the RILO A/P hub holds it: sanitised by the member's feed, with its
+    provenance (member, batch message, time), validation status and seizure key. A report of a
+    seizure another member reported first points at that one (``duplicate_of``) and is not
+    counted again."""
+
+    __tablename__ = "hub_report"
+    __table_args__ = (
+        UniqueConstraint("member", "report_id"),
+        Index("ix_hub_report_month_unit_amount", "month", "unit", "amount"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member: Mapped[str] = mapped_column(String(16))
+    report_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(36), index=True)
+    seizure_date: Mapped[date] = mapped_column(Date)
+    month: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(24))
+    commodity_type: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str | None] = mapped_column(String(2))
+    departure: Mapped[str | None] = mapped_column(String(2))
+    destination: Mapped[str | None] = mapped_column(String(2))
+    mode: Mapped[str] = mapped_column(String(24))
+    unit: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[float] = mapped_column(Float)
+    validation: Mapped[str] = mapped_column(String(20))
+    seizure_key: Mapped[str] = mapped_column(String(200), index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
+    withdrawn_at: Mapped[datetime | None]
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+
+
+class HubRollup(Base):
+    """Counts kept at ingest: seizures and normalised quantities per month, dimension, value and
+    reporting member (what a trend report reads instead of the reports)."""
+
+    __tablename__ = "hub_rollup"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(24), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    member: Mapped[str] = mapped_column(String(16), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer)
+    kg: Mapped[float] = mapped_column(Float)
+    litres: Mapped[float] = mapped_column(Float)
+    tablets: Mapped[float] = mapped_column(Float)
+    pieces: Mapped[float] = mapped_column(Float)

@@ -11,6 +11,7 @@ import flask
 
 from gateway.web.audit_pages import audit_pages
 from gateway.web.case_pages import case_pages
+from gateway.web.hub_pages import hub_pages
 from gateway.web.origin_pages import origin_pages
 from gateway.web.session import session_pages
 
@@ -22,5 +23,6 @@ def create_blueprint() -> flask.Blueprint:
     session_pages(web)
     audit_pages(web)
     case_pages(web)
+    hub_pages(web)
     origin_pages(web)
     return web

@@ -33,7 +33,7 @@ HOMES = (
     ("officer", "web.cases"),
     ("supervisor", "web.cases"),
     ("auditor", "web.events"),
-    ("analyst", "web.cases"),
+    ("analyst", "web.trends"),
     ("admin", "web.cases"),
 )
 

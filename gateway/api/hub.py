@@ -1,0 +1,84 @@
+"""The RILO A/P hub over the API: members' signed batches in; trend reports out, as JSON or CSV,
+to RILO analysts (an integrating system acting for an analyst's account) and, as the published
+summary without single seizures, to every member."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import flask
+
+from gateway.api.cases import _acting
+from gateway.api.context import services
+from gateway.api.messages import incoming, receipt_response
+from gateway.api.signing import json_answer
+from gateway.errors import DocumentError, ForbiddenError, NotFoundError
+from gateway.rilo.trends import QUANTITIES, Period
+
+CSV_COLUMNS = (
+    "dimension",
+    "value",
+    "suppressed",
+    "cases",
+    "members",
+    *QUANTITIES,
+    "change_previous_pct",
+    "change_year_pct",
+)
+
+
+def _hub() -> Any:
+    gateway = services()
+    if gateway.hub is None:
+        raise NotFoundError("this gateway is not the RILO A/P hub")
+    return gateway.hub
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as error:
+        raise DocumentError(str(error)) from error
+
+
+def as_csv(report: dict[str, Any]) -> str:
+    """One row per cell of every table (suppressed cells show no figures)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for dimension, table in report["tables"].items():
+        for cell in table:
+            writer.writerow({"dimension": dimension, **cell})
+    return out.getvalue()
+
+
+def post_batch(token_info: dict[str, Any]) -> flask.Response:
+    _hub()
+    return receipt_response(services().inbound.receive_seizure_report_batch(incoming(token_info)))
+
+
+def get_trends(token_info: dict[str, Any], period: str, format: str = "json") -> flask.Response:
+    person = _acting(token_info)
+    if "analyst" not in person.roles:
+        raise ForbiddenError("trend reports are for RILO analysts")
+    chosen = _period(period)
+    report = _hub().trend_report(chosen)
+    if format == "csv":
+        return flask.Response(
+            as_csv(report),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="rilo-ap-{chosen.label}.csv"'},
+        )
+    report["notable_seizures"] = _hub().notable(chosen)
+    return flask.jsonify(report)
+
+
+def get_summary(token_info: dict[str, Any], period: str) -> flask.Response:
+    """The published summary, for every member (signed like every answer to a partner)."""
+    caller = services().registry.partners.get(token_info["assertion"].caller)
+    if caller is None or not caller.rilo_ap_member:
+        raise ForbiddenError("the published summaries are for RILO Asia/Pacific members")
+    report = _hub().trend_report(_period(period))
+    return json_answer(services(), report, token_info=token_info, message_type="trend-summary")

@@ -1,0 +1,1 @@
+"""The RILO Asia/Pacific hub: members' feeds in, rollups, regional trend reports out."""

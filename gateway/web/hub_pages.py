@@ -1,0 +1,68 @@
+"""RILO analysts' pages: a period's trend report with charts drawn on the server (inline SVG,
+no script, no CDN) and the report as CSV."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import flask
+
+from gateway.api.context import services
+from gateway.rilo.trends import Period
+from gateway.web.session import requires
+
+
+def default_period() -> str:
+    today = datetime.now(UTC).date()
+    quarter = (today.month - 1) // 3  # the last full quarter
+    return f"{today.year - 1}-Q4" if quarter == 0 else f"{today.year}-Q{quarter}"
+
+
+def bars(cells: list[dict[str, Any]], limit: int = 12) -> list[dict[str, Any]]:
+    """Shown cells as bars scaled to the largest (suppressed cells are not drawn)."""
+    shown = [c for c in cells if not c["suppressed"]][:limit]
+    top = max((c["cases"] for c in shown), default=1)
+    return [{**c, "width": round(360 * c["cases"] / top, 1)} for c in shown]
+
+
+def hub_pages(web: flask.Blueprint) -> None:
+    @web.get("/trends")
+    @requires("analyst")
+    def trends() -> Any:
+        hub = services().hub
+        if hub is None:
+            flask.abort(404, "this gateway is not the RILO A/P hub")
+        text = flask.request.args.get("period") or default_period()
+        try:
+            period = Period.parse(text)
+        except ValueError as error:
+            flask.abort(400, str(error))
+        report = hub.trend_report(period)
+        return flask.render_template(
+            "trends.html",
+            report=report,
+            notable=hub.notable(period),
+            charts={
+                "category": bars(report["tables"]["category"]),
+                "route": bars(report["top_routes"], 10),
+            },
+        )
+
+    @web.get("/trends.csv")
+    @requires("analyst")
+    def trends_csv() -> Any:
+        from gateway.api.hub import as_csv
+
+        hub = services().hub
+        if hub is None:
+            flask.abort(404, "this gateway is not the RILO A/P hub")
+        try:
+            period = Period.parse(flask.request.args.get("period") or default_period())
+        except ValueError as error:
+            flask.abort(400, str(error))
+        return flask.Response(
+            as_csv(hub.trend_report(period)),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="rilo-ap-{period.label}.csv"'},
+        )

@@ -1,0 +1,288 @@
+"""The RILO A/P hub (issue 8): members' signed batches in, trend reports out.
+
+The hub's gateway runs with its own registry view (itself as ``self``, Japan as a member). Every
+figure of a trend report is checked against a plain re-computation over the generated reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter, defaultdict
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from gateway.app import build_services, create_app
+from gateway.client.partner import PartnerClient
+from gateway.demo import hub_registry
+from gateway.rilo.synthetic import reports
+from gateway.rilo.trends import Period
+from gateway.store.models import HubReport
+from gateway.trust.keys import PinnedKey, SigningKey, generate_jwk, write_private_jwk
+from tests.conftest import OPERATOR_TOKEN, create_accounts
+
+PROBLEMS = "https://customs.go.jp/gateway/problems/"
+MEMBERS = ("JP", "KR", "TH", "ID")
+UNITS = {
+    "kg": ("kg", 1),
+    "g": ("kg", 0.001),
+    "l": ("litres", 1),
+    "ml": ("litres", 0.001),
+    "tablets": ("tablets", 1),
+    "pieces": ("pieces", 1),
+    "sticks": ("pieces", 1),
+    "items": ("pieces", 1),
+    "ampoules": ("pieces", 1),
+}
+
+
+@pytest.fixture
+def hub(settings, tmp_path):
+    key = generate_jwk()
+    write_private_jwk(settings.keys_dir / "RILO-AP.private.jwk", key)
+    hub_settings = replace(settings, gateway_id="RILO-AP", registry_dir=hub_registry(tmp_path))
+    services = build_services(hub_settings)
+    create_accounts(services, {"lee": ("analyst",), "tanaka": ("officer",)})
+    with TestClient(create_app(hub_settings, services)) as client:
+        yield {"client": client, "services": services, "key": SigningKey.from_jwk(key)}
+    services.database.dispose()
+
+
+def member(hub, signing_keys, admin: str) -> PartnerClient:
+    return PartnerClient(
+        base_url="http://testserver",
+        caller=admin,
+        receiver="RILO-AP",
+        key=signing_keys[admin],
+        receiver_keys=[PinnedKey.from_jwk(hub["key"].pinned.public_jwk)],
+        http=hub["client"],
+    )
+
+
+def sanitised(count: int, seed: int = 7) -> list[dict]:
+    made = []
+    for report in reports(
+        count, seed=seed, members=MEMBERS, start=date(2025, 4, 1), end=date(2026, 9, 30), twice=0.15
+    ):
+        report.pop("persons", None)
+        made.append(report)
+    return made
+
+
+def send_batch(client: PartnerClient, admin: str, batch: list[dict]):
+    return client.send(
+        "/v1/hub/seizure-report-batches",
+        json.dumps({"member": admin, "reports": batch}).encode(),
+        content_type="application/json",
+        message_type="seizure-report-batch",
+    )
+
+
+def feed(hub, signing_keys, generated: list[dict]) -> None:
+    by_member = defaultdict(list)
+    for report in generated:
+        by_member[report["reporting_administration"]].append(report)
+    for admin, batch in by_member.items():
+        for start in range(0, len(batch), 500):
+            answer = send_batch(member(hub, signing_keys, admin), admin, batch[start : start + 500])
+            assert answer.status == 202, answer.body
+
+
+def recompute(generated: list[dict], months: set[int]) -> dict:
+    """Independently: the first report of each seizure counts, per dimension value."""
+    first_by_key: dict[str, str] = {}
+    counted = []
+    for report in generated:
+        unit, factor = UNITS[report["quantity"]["unit"]]
+        amount = round(report["quantity"]["amount"] * factor, 6)
+        route = report["route"]
+        key = (
+            report["seizure_date"],
+            report["commodity"]["type"],
+            route.get("departure"),
+            route.get("destination"),
+            f"{amount:.3f}{unit}",
+        )
+        if key in first_by_key and first_by_key[key] != report["reporting_administration"]:
+            continue
+        first_by_key.setdefault(key, report["reporting_administration"])
+        day = date.fromisoformat(report["seizure_date"])
+        if day.year * 100 + day.month in months:
+            counted.append((report, unit, amount))
+    cases: dict[str, Counter] = defaultdict(Counter)
+    quantity: dict[str, dict] = defaultdict(lambda: defaultdict(float))
+    members: dict[str, dict] = defaultdict(lambda: defaultdict(set))
+    for report, unit, amount in counted:
+        route = report["route"]
+        chain = ">".join(
+            [
+                route.get("origin", "??"),
+                route.get("departure", "??"),
+                *route.get("transit", []),
+                route.get("destination", "??"),
+            ]
+        )
+        values = {
+            "category": [report["commodity"]["category"]],
+            "commodity": [f"{report['commodity']['category']}/{report['commodity']['type']}"],
+            "mode": [report["transport"]["mode"]],
+            "member": [report["reporting_administration"]],
+            "route": [chain],
+            "detection": sorted(set(report["detection_methods"])),
+            "concealment": sorted(set(report.get("concealment_methods", []))),
+        }
+        for dimension, items in values.items():
+            for value in items:
+                cases[dimension][value] += 1
+                quantity[dimension][(value, unit)] += amount
+                members[dimension][value].add(report["reporting_administration"])
+    return {"cases": cases, "quantity": quantity, "members": members, "total": len(counted)}
+
+
+def test_every_figure_of_a_trend_report_matches_a_recomputation(hub, signing_keys):
+    generated = sanitised(3000)
+    feed(hub, signing_keys, generated)
+    report = hub["services"].hub.trend_report(Period.parse("2026-Q2"))
+    expected = recompute(generated, {202604, 202605, 202606})
+    assert report["total_cases"] == expected["total"]
+    checked = 0
+    for dimension in (
+        "category",
+        "commodity",
+        "mode",
+        "member",
+        "route",
+        "detection",
+        "concealment",
+    ):
+        for cell in report["tables"][dimension]:
+            value = cell["value"]
+            assert value in expected["cases"][dimension]
+            if cell["suppressed"]:
+                continue
+            assert cell["cases"] == expected["cases"][dimension][value]
+            assert cell["members"] == len(expected["members"][dimension][value])
+            assert cell["cases"] >= 3 and cell["members"] >= 2
+            for unit in ("kg", "litres", "tablets", "pieces"):
+                assert cell[unit] == pytest.approx(
+                    expected["quantity"][dimension][(value, unit)], abs=1e-3
+                )
+            checked += 1
+        assert {c["value"] for c in report["tables"][dimension]} == set(
+            expected["cases"][dimension]
+        )
+    assert checked > 30
+    previous = recompute(generated, {202601, 202602, 202603})
+    for cell in report["tables"]["category"]:
+        if "change_previous_pct" in cell:
+            before = previous["cases"]["category"][cell["value"]]
+            assert cell["change_previous_pct"] == round((cell["cases"] - before) / before * 100, 1)
+
+
+def test_the_same_seizure_from_two_members_is_counted_once_and_kept_twice(hub, signing_keys):
+    generated = sanitised(400)
+    twice = [r for r in generated if r["report_id"].endswith("-X")]
+    assert twice
+    feed(hub, signing_keys, generated)
+    with hub["services"].database.transaction() as session:
+        held = session.scalar(select(func.count()).select_from(HubReport))
+        duplicates = session.scalar(
+            select(func.count()).select_from(HubReport).where(HubReport.duplicate_of.is_not(None))
+        )
+    assert held == len(generated)
+    assert duplicates == len(twice)
+
+
+def test_resent_batch_is_not_counted_again(hub, signing_keys):
+    batch = [r for r in sanitised(200) if r["reporting_administration"] == "KR"]
+    kr = member(hub, signing_keys, "KR")
+    assert send_batch(kr, "KR", batch).status == 202
+    before = hub["services"].hub.trend_report(Period.parse("2026"))
+    assert send_batch(kr, "KR", batch).status == 202  # a new message with the same reports
+    after = hub["services"].hub.trend_report(Period.parse("2026"))
+    assert after == before
+
+
+# --- refusals -----------------------------------------------------------------------------------
+
+
+def test_batch_from_a_non_member_is_refused(hub, signing_keys):
+    report = dict(sanitised(1)[0], reporting_administration="US")
+    answer = send_batch(member(hub, signing_keys, "US"), "US", [report])
+    assert answer.status == 403 and answer.json()["type"] == PROBLEMS + "forbidden"
+
+
+def test_batch_with_personal_data_is_refused_naming_the_report(hub, signing_keys):
+    batch = [r for r in sanitised(50) if r["reporting_administration"] == "KR"]
+    batch[3] = dict(batch[3], persons=[{"role": "courier", "name": "Synthetic Person"}])
+    answer = send_batch(member(hub, signing_keys, "KR"), "KR", batch)
+    assert answer.status == 422 and "/reports/3" in answer.json()["detail"]
+    assert "personal data" in answer.json()["detail"]
+    with hub["services"].database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(HubReport)) == 0
+
+
+def test_report_of_another_member_in_a_batch_is_refused(hub, signing_keys):
+    batch = [r for r in sanitised(50) if r["reporting_administration"] == "TH"]
+    answer = send_batch(member(hub, signing_keys, "KR"), "KR", batch)
+    assert answer.status == 403 and answer.json()["type"] == PROBLEMS + "header-mismatch"
+
+
+def test_invalid_report_in_a_batch_is_refused_naming_it(hub, signing_keys):
+    batch = [r for r in sanitised(50) if r["reporting_administration"] == "KR"]
+    batch[1] = {**batch[1], "quantity": {"amount": -1, "unit": "kg"}}
+    answer = send_batch(member(hub, signing_keys, "KR"), "KR", batch)
+    assert answer.status == 422 and answer.json()["detail"].startswith("/reports/1/quantity")
+
+
+def test_batch_over_the_limit_is_refused(hub, signing_keys):
+    batch = [r for r in sanitised(5000, seed=3) if r["reporting_administration"] == "KR"][:1001]
+    assert len(batch) == 1001
+    answer = send_batch(member(hub, signing_keys, "KR"), "KR", batch)
+    assert answer.status == 422 and "at most 1000" in answer.json()["detail"]
+
+
+# --- for analysts and members -------------------------------------------------------------------
+
+
+def analyst_get(hub, path: str, officer: str = "lee"):
+    return hub["client"].get(
+        path, headers={"Authorization": f"Bearer {OPERATOR_TOKEN}", "X-Acting-Officer": officer}
+    )
+
+
+def test_analysts_get_json_and_csv_and_others_do_not(hub, signing_keys):
+    feed(hub, signing_keys, sanitised(600))
+    as_json = analyst_get(hub, "/v1/hub/trends?period=2026-Q2")
+    assert as_json.status_code == 200, as_json.text
+    body = as_json.json()
+    assert body["period"] == "2026-Q2" and "notable_seizures" in body
+    as_csv = analyst_get(hub, "/v1/hub/trends?period=2026-Q2&format=csv")
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    shown = [r for r in rows if r["dimension"] == "category" and r["suppressed"] == "False"]
+    assert {r["value"]: int(r["cases"]) for r in shown} == {
+        c["value"]: c["cases"] for c in body["tables"]["category"] if not c["suppressed"]
+    }
+    assert analyst_get(hub, "/v1/hub/trends?period=2026-Q2", officer="tanaka").status_code == 403
+    assert analyst_get(hub, "/v1/hub/trends?period=2026-Q7").status_code == 400
+
+
+def test_members_get_the_published_summary_signed(hub, signing_keys):
+    feed(hub, signing_keys, sanitised(300))
+    answer = member(hub, signing_keys, "TH").get("/v1/hub/summaries?period=2026-Q2")
+    assert answer.status == 200 and answer.signature is not None
+    assert "notable_seizures" not in answer.json()
+    refused = member(hub, signing_keys, "US").get("/v1/hub/summaries?period=2026-Q2")
+    assert refused.status == 403
+
+
+def test_no_output_carries_personal_data(hub, signing_keys):
+    feed(hub, signing_keys, sanitised(300))
+    text = analyst_get(hub, "/v1/hub/trends?period=2026").text
+    assert "Synthetic Person" not in text and "persons" not in text
