@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ from gateway.documents.schemas import JsonSchemas
 from gateway.errors import DocumentError, ForbiddenError, HeaderMismatchError, NotFoundError
 from gateway.exchange.received import Received
 from gateway.registry import Registry
-from gateway.rilo.trends import QUANTITIES, Period, RollupRow, report
+from gateway.rilo.trends import QUANTITIES, Cell, Period, report
 from gateway.store.db import Database
 from gateway.store.models import HubReport, HubRollup
 
@@ -141,9 +141,8 @@ class Hub:
             raise ForbiddenError(f"{member} is not a member of RILO Asia/Pacific")
         if len(reports) > self._max_batch:
             raise DocumentError(f"/reports: at most {self._max_batch} reports per batch")
-        validator = self._schemas.validator("SeizureReport")
         for index, document in enumerate(reports):
-            if not validator.is_valid(document):
+            if not self._schemas.is_valid("SeizureReport", document):
                 try:
                     self._schemas.check("SeizureReport", document)
                 except DocumentError as error:
@@ -355,40 +354,48 @@ class Hub:
     # --- reports ------------------------------------------------------------------------------
 
     def trend_report(self, period: Period) -> dict[str, Any]:
-        """The period's report (see :mod:`gateway.rilo.trends`), from the rollups only."""
-        previous, year_earlier = period.shifted(-1), period.year_earlier
-        earlier = [period.shifted(-i) for i in range(1, 5)]
-        months = set(period.months) | set(previous.months) | set(year_earlier.months)
-        history = {m for p in earlier for m in p.months}
+        """The period's report (see :mod:`gateway.rilo.trends`), from the rollups only: the
+        database sums each cell over the months of the period, the one before and the one a
+        year earlier."""
+        earlier = {m for i in range(1, 5) for m in period.shifted(-i).months}
         with self._db.transaction() as session:
-            rows = [
-                RollupRow(*row)
-                for row in session.execute(
-                    select(
-                        HubRollup.month,
-                        HubRollup.dimension,
-                        HubRollup.value,
-                        HubRollup.member,
-                        HubRollup.cases,
-                        HubRollup.kg,
-                        HubRollup.litres,
-                        HubRollup.tablets,
-                        HubRollup.pieces,
-                    ).where(HubRollup.month.in_(sorted(months)), HubRollup.cases > 0)
-                )
+            cells = [
+                self._cells(session, p.months)
+                for p in (period, period.shifted(-1), period.year_earlier)
             ]
             seen = set(
                 session.execute(
                     select(HubRollup.value)
                     .where(
-                        HubRollup.month.in_(sorted(history)),
+                        HubRollup.month.in_(sorted(earlier)),
                         HubRollup.dimension == "commodity-route",
                         HubRollup.cases > 0,
                     )
                     .distinct()
                 ).scalars()
             )
-        return report(rows, period, seen_before=seen)
+        return report(period, *cells, seen_before=seen)
+
+    def _cells(self, session: Session, months: Sequence[int]) -> dict[str, dict[str, Cell]]:
+        members = func.count(func.distinct(HubRollup.member)).filter(HubRollup.cases > 0)
+        query = (
+            select(
+                HubRollup.dimension,
+                HubRollup.value,
+                func.sum(HubRollup.cases),
+                members,
+                *(func.sum(getattr(HubRollup, q)) for q in QUANTITIES),
+            )
+            .where(HubRollup.month.in_(list(months)))
+            .group_by(HubRollup.dimension, HubRollup.value)
+            .having(func.sum(HubRollup.cases) > 0)
+        )
+        cells: dict[str, dict[str, Cell]] = defaultdict(dict)
+        for dimension, value, cases, count, *quantities in session.execute(query):
+            cells[dimension][value] = Cell(
+                int(cases), int(count), dict(zip(QUANTITIES, map(float, quantities), strict=True))
+            )
+        return cells
 
     def notable(self, period: Period, limit: int = 10) -> list[dict[str, Any]]:
         """The largest seizures of the period in each unit (for RILO analysts only: single

@@ -95,28 +95,35 @@ class RollupRow:
 
 @dataclass
 class Cell:
-    cases: int = 0
-    members: set[str] = field(default_factory=set)
-    quantities: dict[str, float] = field(default_factory=lambda: dict.fromkeys(QUANTITIES, 0.0))
+    """One cell's figures over a period: seizures, reporting members, normalised quantities."""
 
-    def add(self, row: RollupRow) -> None:
-        self.cases += row.cases
-        self.members.add(row.member)
-        for name in QUANTITIES:
-            self.quantities[name] += getattr(row, name)
+    cases: int = 0
+    members: int = 0
+    quantities: dict[str, float] = field(default_factory=lambda: dict.fromkeys(QUANTITIES, 0.0))
 
     @property
     def disclosable(self) -> bool:
-        return self.cases >= MIN_SEIZURES and len(self.members) >= MIN_MEMBERS
+        return self.cases >= MIN_SEIZURES and self.members >= MIN_MEMBERS
+
+
+Cells = Mapping[str, Mapping[str, Cell]]  # dimension -> value -> Cell
 
 
 def cells_of(rows: Iterable[RollupRow], months: Iterable[int]) -> dict[str, dict[str, Cell]]:
-    """dimension → value → Cell over ``months``."""
+    """dimension -> value -> Cell over ``months``, from rollup rows (the database does the same
+    with GROUP BY in :meth:`gateway.rilo.hub.Hub.trend_report`)."""
     wanted = set(months)
     cells: dict[str, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
+    members: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
         if row.month in wanted:
-            cells[row.dimension][row.value].add(row)
+            cell = cells[row.dimension][row.value]
+            cell.cases += row.cases
+            for name in QUANTITIES:
+                cell.quantities[name] += getattr(row, name)
+            members[(row.dimension, row.value)].add(row.member)
+    for (dimension, value), who in members.items():
+        cells[dimension][value].members = len(who)
     return cells
 
 
@@ -136,16 +143,17 @@ def _change(now: float, before: float) -> float | None:
 
 
 def report(
-    rows: Iterable[RollupRow], period: Period, *, seen_before: Iterable[str] = ()
+    period: Period,
+    now: Cells,
+    before: Cells,
+    last_year: Cells,
+    *,
+    seen_before: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The trend report of ``period`` from rollup rows covering it, the period before and the
-    same period a year earlier. ``seen_before`` are the commodity-route pairs of the four
+    """The trend report of ``period`` from its cells, those of the period before and those of
+    the same period a year earlier. ``seen_before`` are the commodity-route pairs of the four
     periods before (to tell the new ones)."""
-    rows = list(rows)
     previous, year_earlier = period.shifted(-1), period.year_earlier
-    now = cells_of(rows, period.months)
-    before = cells_of(rows, previous.months)
-    last_year = cells_of(rows, year_earlier.months)
     tables: dict[str, Any] = {}
     for dimension in DIMENSIONS:
         current = now.get(dimension, {})
@@ -162,7 +170,7 @@ def report(
                 "value": value,
                 "suppressed": False,
                 "cases": cell.cases,
-                "members": len(cell.members),
+                "members": cell.members,
                 **{q: round(cell.quantities[q], 3) for q in QUANTITIES},
             }
             for name, other, other_hidden in (
@@ -178,7 +186,7 @@ def report(
                     entry[name] = change
             table.append(entry)
         tables[dimension] = table
-    total = sum(c.cases for c in now.get("member", {}).values())
+    total = sum(c.cases for c in now.get("member", {}).values())  # members partition seizures
     routes = [e for e in tables["route"] if not e["suppressed"]][:10]
     seen = set(seen_before)
     new_pairs = [
