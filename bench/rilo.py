@@ -158,7 +158,8 @@ def main() -> None:
                 for columns in groupings.values():
                     session.execute(
                         text(
-                            f"SELECT {columns}, member, unit, count(*), sum(amount) FROM hub_report "
+                            f"SELECT {columns}, member, unit, count(*), sum(amount) "
+                            "FROM hub_report "
                             f"WHERE month IN ({months}) AND duplicate_of IS NULL "
                             f"AND withdrawn_at IS NULL GROUP BY {columns}, member, unit"
                         )
@@ -170,12 +171,10 @@ def main() -> None:
     report_median, raw_median = statistics.median(report_times), statistics.median(raw_times)
     print(f"RILO A/P hub, {args.reports:,} reports, {name}")
     print(f"bulk ingest        {ingest_rate:>9,.0f} reports/s  ({ingest_seconds:.0f} s in all)")
-    print(
-        f"  first 50 batches {sample_count / sample_seconds:>9,.0f} reports/s  beside raw insert {raw_rate:,.0f} reports/s"
-    )
-    print(
-        f"quarterly report   {report_median * 1000:>9,.0f} ms  ({result['total_cases']:,} seizures in {period.label})"
-    )
+    sample_rate = sample_count / sample_seconds
+    print(f"  first 50 batches {sample_rate:>9,.0f} reports/s  beside raw insert {raw_rate:,.0f}/s")
+    seizures = f"{result['total_cases']:,} seizures in {period.label}"
+    print(f"quarterly report   {report_median * 1000:>9,.0f} ms  ({seizures})")
     print(
         f"  raw GROUP BY     {raw_median * 1000:>9,.0f} ms  (six partition dimensions, one quarter)"
     )
