@@ -42,6 +42,7 @@ from gateway.policy.loader import load_policies
 from gateway.policy.model import PolicySet
 from gateway.registry import Registry
 from gateway.review.cases import Cases
+from gateway.rilo.feed import Feed
 from gateway.rilo.hub import Hub
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
@@ -71,6 +72,8 @@ class Services:
     cases: Cases
     #: The RILO A/P hub's ingest and reports, on the hub's own gateway only.
     hub: Hub | None
+    #: This member gateway's feed to the hub (``hub_feed``).
+    feed: Feed | None
 
 
 class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -138,6 +141,18 @@ def build_services(settings: Settings) -> Services:
         if settings.gateway_id == policies.hub.hub_id
         else None
     )
+    feed = (
+        Feed(
+            gateway_id=settings.gateway_id,
+            registry=registry,
+            policies=policies,
+            database=database,
+            outbound=outbound,
+            batch_size=settings.hub_max_batch,
+        )
+        if settings.hub_feed and hub is None
+        else None
+    )
     inbound = Inbound(
         gateway_id=settings.gateway_id,
         registry=registry,
@@ -152,6 +167,7 @@ def build_services(settings: Settings) -> Services:
         origin=register,
         review=cases,
         hub=hub,
+        feed=feed,
     )
     origin = Origin(
         gateway_id=settings.gateway_id,
@@ -176,6 +192,7 @@ def build_services(settings: Settings) -> Services:
         Accounts(database),
         cases,
         hub,
+        feed,
     )
 
 

@@ -115,7 +115,7 @@ def _reset_postgres(url: str) -> None:
             text(
                 "TRUNCATE originator_consent, message, seen_assertion, audit_event, "
                 "signed_tree_head, outbox_message, origin_verification, certificate_version, "
-                "certificate_of_origin, review_case, account, hub_report, hub_rollup"
+                "certificate_of_origin, review_case, account, hub_report, hub_rollup, hub_feed_item"
             )
         )
         connection.execute(

@@ -4,6 +4,7 @@ from gateway.cli import (  # noqa: F401 - registers the commands
     accounts,
     audit,
     demo,
+    hub,
     origin,
     outbound,
     policy,

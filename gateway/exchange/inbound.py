@@ -19,7 +19,7 @@ edge) records the refusal in the audit log.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -64,6 +64,20 @@ class BatchIngest(Protocol):
     """Where the hub takes a member's batch in (gateway.rilo.hub.Hub)."""
 
     def batch_received(self, session: Session, received: Received) -> None: ...
+
+    def withdraw(
+        self, session: Session, member: str, report_ids: Iterable[str], *, now: datetime
+    ) -> int: ...
+
+
+class HubFeed(Protocol):
+    """A member's feed to the hub (gateway.rilo.feed.Feed)."""
+
+    def report_received(self, session: Session, received: Received) -> None: ...
+
+    def withdraw_onward(
+        self, session: Session, source_message_id: str, *, reason: str, now: datetime
+    ) -> int: ...
 
 
 class RequestCases(Protocol):
@@ -110,10 +124,12 @@ class Inbound:
         origin: OriginRegister | None = None,
         review: RequestCases | None = None,
         hub: BatchIngest | None = None,
+        feed: HubFeed | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._review = review
         self._hub = hub
+        self._feed = feed
         self._certificates = certificates
         self._origin = origin
         self._id = gateway_id
@@ -128,7 +144,10 @@ class Inbound:
         self._clock = clock
 
     def receive_seizure_report(self, incoming: IncomingMessage) -> Accepted:
-        return self._receive(incoming, "seizure-report")
+        """Stored; and passed on to the RILO A/P hub as its policy allows, when this gateway
+        feeds the hub."""
+        link = self._feed.report_received if self._feed is not None else None
+        return self._receive(incoming, "seizure-report", link=link)
 
     def receive_assistance_request(self, incoming: IncomingMessage) -> Accepted:
         """Every request opens a case in the IIO review queue (when the workflow is wired)."""
@@ -253,6 +272,13 @@ class Inbound:
             if self._outbound is not None
             else 0
         )
+        if self._feed is not None:
+            passed_on += self._feed.withdraw_onward(
+                session, original.message_id, reason=document["reason"], now=now
+            )
+        if original.message_type == "seizure-report-batch" and self._hub is not None:
+            items = document.get("items") or [r["report_id"] for r in original.document["reports"]]
+            self._hub.withdraw(session, caller, items, now=now)
         audit_log.append(
             session,
             audit_log.Event(

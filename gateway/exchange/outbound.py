@@ -111,6 +111,39 @@ class Outbound:
                 rule="personal-data",
                 decision=decision.to_dict(),
             )
+        with self._db.transaction() as session:
+            row = self.queue(
+                session,
+                recipient=recipient,
+                message_type=message_type,
+                body=body,
+                content_type=content_type,
+                decision=decision.to_dict(),
+                actor=actor,
+                now=now,
+                source_message_id=source_message_id,
+                hold=decision.review_required or hold,
+            )
+            if effects is not None:
+                effects(session, row)
+        return row
+
+    def queue(
+        self,
+        session: Session,
+        *,
+        recipient: str,
+        message_type: str,
+        body: bytes,
+        decision: dict[str, Any],
+        actor: str,
+        now: datetime,
+        content_type: str = MEDIA_TYPE,
+        source_message_id: str | None = None,
+        hold: bool = False,
+    ) -> OutboxMessage:
+        """In the caller's transaction: sign ``body`` (already decided: ``decision`` is the
+        record of why it may go) and queue it, with its audit event."""
         message_id = str(uuid.uuid4())
         signature = sign_detached(
             body,
@@ -130,27 +163,24 @@ class Outbound:
             body=body,
             body_sha256=hashlib.sha256(body).hexdigest(),
             signature=signature,
-            decision=decision.to_dict(),
+            decision=decision,
             source_message_id=source_message_id,
-            state="awaiting-review" if decision.review_required or hold else _ready(partner.pulls),
+            state="awaiting-review" if hold else _ready(self._registry.get(recipient).pulls),
             created_by=actor,
             created_at=now,
             attempts=0,
             next_attempt_at=now,
         )
-        with self._db.transaction() as session:
-            session.add(row)
-            session.flush()
-            _log(
-                session,
-                row,
-                f"{actor.split(':', 1)[0]}:{message_type}:drafted",
-                actor,
-                now,
-                detail={"state": row.state, "decision": decision.to_dict()},
-            )
-            if effects is not None:
-                effects(session, row)
+        session.add(row)
+        session.flush()
+        _log(
+            session,
+            row,
+            f"{actor.split(':', 1)[0]}:{message_type}:drafted",
+            actor,
+            now,
+            detail={"state": row.state, "decision": decision},
+        )
         return row
 
     def _answered_request(self, recipient: str, document: Mapping[str, Any]) -> str:

@@ -6,9 +6,10 @@ member and must carry no personal data (the members' feeds remove it; the hub re
 slipped through). Each is kept with its provenance (member, batch message, time) and marked
 ``member-reported`` until RILO validates it.
 
-The same seizure reported by two members (departure and destination) has the same seizure key
-(date, commodity type, departure, destination, normalised quantity): the later report is kept
-on record as a duplicate of the first and counted once.
+The same seizure reported by two members (departure and destination), or forwarded by a member
+besides its own administration's report, has the same seizure key (date, commodity type,
+departure, destination, normalised quantity): the later report is kept on record as a duplicate
+of the first and counted once.
 
 Rollups (month x dimension x value x member → cases and quantities) are maintained in the
 transaction of the ingest, so a trend report reads a few thousand rows however many reports
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
 from gateway.documents.schemas import JsonSchemas
-from gateway.errors import DocumentError, ForbiddenError, HeaderMismatchError, NotFoundError
+from gateway.errors import DocumentError, ForbiddenError, NotFoundError
 from gateway.exchange.received import Received
 from gateway.registry import Registry
 from gateway.rilo.trends import QUANTITIES, Cell, Period, report
@@ -50,6 +51,8 @@ UNITS = {
     "ampoules": ("pieces", 1.0),
 }
 PERSONAL = ("persons", "companies", "summary")
+#: Marks, until the batch is inserted, a duplicate of a report earlier in the same batch.
+IN_THIS_BATCH = -1
 
 
 def normalised(quantity: Mapping[str, Any]) -> tuple[str, float]:
@@ -72,6 +75,7 @@ def cells_of_report(document: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("commodity", f"{commodity['category']}/{commodity['type']}"),
         ("category", commodity["category"]),
         ("route", route_of(document)),
+        ("corridor", f"{route.get('origin', '??')}>{route.get('destination', '??')}"),
         ("mode", document["transport"]["mode"]),
         ("member", document["reporting_administration"]),
         (
@@ -135,7 +139,9 @@ class Hub:
 
     def check(self, member: str, reports: Sequence[Mapping[str, Any]]) -> None:
         """Refuse the whole batch (DocumentError naming the report) unless every report is
-        valid, names ``member`` and carries no personal data."""
+        valid and carries no personal data. A member may forward reports another
+        administration made (its feed respects their originator's control); the batch's
+        member is kept as the provenance, the report's administration as who reported it."""
         partner = self._registry.partners.get(member)
         if partner is None or not partner.rilo_ap_member or partner.kind == "hub":
             raise ForbiddenError(f"{member} is not a member of RILO Asia/Pacific")
@@ -147,11 +153,6 @@ class Hub:
                     self._schemas.check("SeizureReport", document)
                 except DocumentError as error:
                     raise DocumentError(f"/reports/{index}{error.detail}") from error
-            if document["reporting_administration"] != member:
-                raise HeaderMismatchError(
-                    f"/reports/{index}: reported by {document['reporting_administration']}, "
-                    f"sent by {member}"
-                )
             present = [name for name in PERSONAL if name in document]
             if present:
                 raise DocumentError(
@@ -183,7 +184,6 @@ class Hub:
             for key, report_id in session.execute(
                 select(HubReport.seizure_key, HubReport.id).where(
                     HubReport.seizure_key.in_(list(keys)),
-                    HubReport.member != member,
                     HubReport.duplicate_of.is_(None),
                     HubReport.withdrawn_at.is_(None),
                 )
@@ -202,6 +202,7 @@ class Hub:
             rows.append(
                 {
                     "member": member,
+                    "reported_by": document["reporting_administration"],
                     "report_id": document["report_id"],
                     "message_id": message_id,
                     "seizure_date": day,
@@ -223,8 +224,22 @@ class Hub:
             )
             if key not in firsts:
                 counted.append(document)
+                firsts[key] = IN_THIS_BATCH  # later reports of this seizure here: duplicates
         if rows:
             session.execute(insert(HubReport), rows)
+        for key in {r["seizure_key"] for r in rows if r["duplicate_of"] == IN_THIS_BATCH}:
+            first = session.execute(
+                select(func.min(HubReport.id)).where(
+                    HubReport.seizure_key == key,
+                    HubReport.duplicate_of.is_(None),
+                    HubReport.withdrawn_at.is_(None),
+                )
+            ).scalar_one()
+            session.execute(
+                update(HubReport)
+                .where(HubReport.seizure_key == key, HubReport.duplicate_of == IN_THIS_BATCH)
+                .values(duplicate_of=first)
+            )
         self._roll(session, counted, +1)
         audit_log.append(
             session,

@@ -1,10 +1,10 @@
 """Regional trend reports from the hub's rollups, with disclosure control (pure: no I/O).
 
 A report covers a period (``2026-07``, ``2026-Q3``, ``2026``) and gives, for each dimension
-(commodity, category, route, transport mode, concealment, detection method, reporting member,
-commodity x route), the cases and normalised quantities of each cell, their change against the
-previous period and the same period a year earlier, the top routes and the commodity-route pairs
-not seen in the four periods before.
+(commodity, category, route, corridor (origin to destination), transport mode, concealment,
+detection method, reporting member, commodity x corridor), the cases and normalised quantities
+of each cell, their change against the previous period and the same period a year earlier, the
+top corridors and the commodity-corridor pairs not seen in the four periods before.
 
 Disclosure control: a cell based on fewer than three seizures or fewer than two reporting members
 is suppressed (its figures are not shown). Where a table would show a total and exactly one
@@ -25,6 +25,7 @@ DIMENSIONS = (
     "commodity",
     "category",
     "route",
+    "corridor",
     "mode",
     "concealment",
     "detection",
@@ -32,7 +33,9 @@ DIMENSIONS = (
     "commodity-route",
 )
 #: Dimensions whose cells partition the seizures (each counted once): their totals are shown.
-PARTITIONS = frozenset({"commodity", "category", "route", "mode", "member", "commodity-route"})
+PARTITIONS = frozenset(
+    {"commodity", "category", "route", "corridor", "mode", "member", "commodity-route"}
+)
 QUANTITIES = ("kg", "litres", "tablets", "pieces")
 MIN_SEIZURES = 3
 MIN_MEMBERS = 2
@@ -187,7 +190,7 @@ def report(
             table.append(entry)
         tables[dimension] = table
     total = sum(c.cases for c in now.get("member", {}).values())  # members partition seizures
-    routes = [e for e in tables["route"] if not e["suppressed"]][:10]
+    routes = [e for e in tables["corridor"] if not e["suppressed"]][:10]
     seen = set(seen_before)
     new_pairs = [
         e for e in tables["commodity-route"] if not e["suppressed"] and e["value"] not in seen

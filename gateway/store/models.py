@@ -326,7 +326,10 @@ class HubReport(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: The member whose feed brought it (provenance).
     member: Mapped[str] = mapped_column(String(16))
+    #: The administration that reported the seizure (the member itself, or one it forwards).
+    reported_by: Mapped[str] = mapped_column(String(16))
     report_id: Mapped[str] = mapped_column(String(64))
     message_id: Mapped[str] = mapped_column(String(36), index=True)
     seizure_date: Mapped[date] = mapped_column(Date)
@@ -362,3 +365,15 @@ class HubRollup(Base):
     litres: Mapped[float] = mapped_column(Float)
     tablets: Mapped[float] = mapped_column(Float)
     pieces: Mapped[float] = mapped_column(Float)
+
+
+class HubFeedItem(Base):
+    """A seizure report this member gateway fed to the hub, and the batch that carried it (so
+    that its withdrawal follows it there)."""
+
+    __tablename__ = "hub_feed_item"
+
+    source_message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    batch_message_id: Mapped[str] = mapped_column(String(36), index=True)
+    report_id: Mapped[str] = mapped_column(String(64))
+    fed_at: Mapped[datetime]

@@ -21,6 +21,7 @@ def upgrade() -> None:
         "hub_report",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("member", sa.String(length=16), nullable=False),
+        sa.Column("reported_by", sa.String(length=16), nullable=False),
         sa.Column("report_id", sa.String(length=64), nullable=False),
         sa.Column("message_id", sa.String(length=36), nullable=False),
         sa.Column("seizure_date", sa.Date(), nullable=False),
@@ -66,8 +67,25 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "hub_feed_item",
+        sa.Column("source_message_id", sa.String(length=36), nullable=False),
+        sa.Column("batch_message_id", sa.String(length=36), nullable=False),
+        sa.Column("report_id", sa.String(length=64), nullable=False),
+        sa.Column("fed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("source_message_id", name=op.f("pk_hub_feed_item")),
+    )
+    op.create_index(
+        op.f("ix_hub_feed_item_batch_message_id"),
+        "hub_feed_item",
+        ["batch_message_id"],
+        unique=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_hub_feed_item_batch_message_id"), table_name="hub_feed_item")
+    op.drop_table("hub_feed_item")
     op.drop_table("hub_rollup")
     op.drop_index("ix_hub_report_month_unit_amount", table_name="hub_report")
     op.drop_index(op.f("ix_hub_report_duplicate_of"), table_name="hub_report")

@@ -133,6 +133,7 @@ def recompute(generated: list[dict], months: set[int]) -> dict:
             "mode": [report["transport"]["mode"]],
             "member": [report["reporting_administration"]],
             "route": [chain],
+            "corridor": [f"{route.get('origin', '??')}>{route.get('destination', '??')}"],
             "detection": sorted(set(report["detection_methods"])),
             "concealment": sorted(set(report.get("concealment_methods", []))),
         }
@@ -227,10 +228,16 @@ def test_batch_with_personal_data_is_refused_naming_the_report(hub, signing_keys
         assert session.scalar(select(func.count()).select_from(HubReport)) == 0
 
 
-def test_report_of_another_member_in_a_batch_is_refused(hub, signing_keys):
-    batch = [r for r in sanitised(50) if r["reporting_administration"] == "TH"]
-    answer = send_batch(member(hub, signing_keys, "KR"), "KR", batch)
-    assert answer.status == 403 and answer.json()["type"] == PROBLEMS + "header-mismatch"
+def test_forwarded_report_keeps_its_provenance_and_counts_once(hub, signing_keys):
+    """KR forwards TH's report (its originator allowed it); TH then sends its own: one seizure,
+    two reports on record, the forwarder and the reporter both kept."""
+    (report,) = [r for r in sanitised(50) if r["reporting_administration"] == "TH"][:1]
+    assert send_batch(member(hub, signing_keys, "KR"), "KR", [report]).status == 202
+    assert send_batch(member(hub, signing_keys, "TH"), "TH", [report]).status == 202
+    with hub["services"].database.transaction() as session:
+        held = session.execute(select(HubReport).order_by(HubReport.id)).scalars().all()
+        kept = [(r.member, r.reported_by, r.duplicate_of is None) for r in held]
+    assert kept == [("KR", "TH", True), ("TH", "TH", False)]
 
 
 def test_invalid_report_in_a_batch_is_refused_naming_it(hub, signing_keys):
@@ -286,3 +293,37 @@ def test_no_output_carries_personal_data(hub, signing_keys):
     feed(hub, signing_keys, sanitised(300))
     text = analyst_get(hub, "/v1/hub/trends?period=2026").text
     assert "Synthetic Person" not in text and "persons" not in text
+
+
+def test_cli_prints_the_report_and_validates_a_report(hub, signing_keys):
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    generated = [r for r in sanitised(200) if r["reporting_administration"] == "KR"]
+    feed(hub, signing_keys, generated)
+    settings = hub["services"].settings
+    env = {
+        "GATEWAY_GATEWAY_ID": "RILO-AP",
+        "GATEWAY_DATABASE_URL": settings.database_url,
+        "GATEWAY_KEYS_DIR": str(settings.keys_dir),
+        "GATEWAY_KEY_PINS_DIR": str(settings.key_pins_dir),
+        "GATEWAY_REGISTRY_DIR": str(settings.registry_dir),
+    }
+    printed = CliRunner().invoke(main, ["hub", "report", "2026", "--csv"], env=env)
+    assert printed.exit_code == 0, printed.output
+    assert printed.output.startswith("dimension,value,suppressed,cases")
+    report_id = generated[0]["report_id"]
+    done = CliRunner().invoke(
+        main, ["hub", "validate", "KR", report_id, "--analyst", "lee"], env=env
+    )
+    assert done.exit_code == 0, done.output
+    with hub["services"].database.transaction() as session:
+        status = session.execute(
+            select(HubReport.validation).where(HubReport.report_id == report_id)
+        ).scalar_one()
+    assert status == "rilo-validated"
+    refused = CliRunner().invoke(
+        main, ["hub", "validate", "KR", report_id, "--analyst", "tanaka"], env=env
+    )
+    assert refused.exit_code != 0

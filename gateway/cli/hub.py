@@ -1,0 +1,67 @@
+"""``gateway hub …``: the RILO A/P feed on a member gateway, reports and validation on the hub."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import click
+
+from gateway.cli.root import gateway_services, main, settings_of
+
+
+@main.group()
+def hub() -> None:
+    """The RILO Asia/Pacific hub: a member's feed, the hub's trend reports."""
+
+
+@hub.command("backfill")
+@click.option("--from", "since", required=True, help="First seizure date (YYYY-MM-DD).")
+@click.option("--to", "until", required=True, help="Last seizure date (YYYY-MM-DD).")
+@click.pass_context
+def backfill(ctx: click.Context, since: str, until: str) -> None:
+    """Feed the hub the reports held with a seizure date in the range, not fed before (as the
+    hub policy and their originators' markings allow). Needs hub_feed on."""
+    with gateway_services(settings_of(ctx)) as services:
+        if services.feed is None:
+            raise click.ClickException("this gateway does not feed the hub (set hub_feed)")
+        fed = services.feed.backfill(
+            date.fromisoformat(since), date.fromisoformat(until), now=datetime.now(UTC)
+        )
+    click.echo(f"{fed.queued} reports queued in {fed.batches} batches; {fed.withheld} withheld")
+
+
+@hub.command("report")
+@click.argument("period")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV instead of JSON.")
+@click.pass_context
+def report(ctx: click.Context, period: str, as_csv: bool) -> None:
+    """A period's trend report (YYYY-MM, YYYY-Qn or YYYY), on the hub's gateway."""
+    from gateway.api.hub import as_csv as to_csv
+    from gateway.rilo.trends import Period
+
+    with gateway_services(settings_of(ctx)) as services:
+        if services.hub is None:
+            raise click.ClickException("this gateway is not the RILO A/P hub")
+        try:
+            result = services.hub.trend_report(Period.parse(period))
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from error
+    click.echo(to_csv(result) if as_csv else json.dumps(result, indent=2))
+
+
+@hub.command("validate")
+@click.argument("member")
+@click.argument("report_id")
+@click.option("--analyst", required=True, help="The RILO analyst's account.")
+@click.pass_context
+def validate(ctx: click.Context, member: str, report_id: str, analyst: str) -> None:
+    """Mark a report RILO-validated (checked with the member that sent it)."""
+    with gateway_services(settings_of(ctx)) as services:
+        person = services.accounts.person(analyst)
+        if services.hub is None or person is None or "analyst" not in person.roles:
+            raise click.ClickException("an analyst's account on the hub's gateway is needed")
+        services.hub.validate(
+            member, report_id, actor=person.actor("analyst"), now=datetime.now(UTC)
+        )
+    click.echo(f"{member} {report_id}: rilo-validated")
