@@ -65,3 +65,33 @@ def validate(ctx: click.Context, member: str, report_id: str, analyst: str) -> N
             member, report_id, actor=person.actor("analyst"), now=datetime.now(UTC)
         )
     click.echo(f"{member} {report_id}: rilo-validated")
+
+
+@hub.command("seed")
+@click.option("--reports", "count", type=int, default=20000, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.pass_context
+def seed(ctx: click.Context, count: int, seed: int) -> None:
+    """Fill the hub with synthetic members' reports (demonstrations and trials only): realistic
+    commodities, routes, modes and seasons, ingested as members' batches would be."""
+    from collections import defaultdict
+
+    from gateway.rilo.synthetic import reports
+
+    with gateway_services(settings_of(ctx)) as services:
+        if services.hub is None:
+            raise click.ClickException("this gateway is not the RILO A/P hub")
+        by_member: dict[str, list[dict[str, object]]] = defaultdict(list)
+        for made in reports(count, seed=seed):
+            made.pop("persons", None)
+            by_member[str(made["reporting_administration"])].append(made)
+        held = 0
+        for member, items in by_member.items():
+            for start in range(0, len(items), services.settings.hub_max_batch):
+                batch = items[start : start + services.settings.hub_max_batch]
+                with services.database.transaction() as session:
+                    done = services.hub.ingest(
+                        session, member, batch, message_id=f"seed-{seed}", now=datetime.now(UTC)
+                    )
+                held += done.accepted
+    click.echo(f"{held} synthetic reports ingested")

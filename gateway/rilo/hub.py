@@ -22,9 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,6 +51,7 @@ UNITS = {
     "ampoules": ("pieces", 1.0),
 }
 PERSONAL = ("persons", "companies", "summary")
+HUB_REPORT = cast(Table, HubReport.__table__)
 #: Marks, until the batch is inserted, a duplicate of a report earlier in the same batch.
 IN_THIS_BATCH = -1
 
@@ -226,7 +227,7 @@ class Hub:
                 counted.append(document)
                 firsts[key] = IN_THIS_BATCH  # later reports of this seizure here: duplicates
         if rows:
-            session.execute(insert(HubReport), rows)
+            session.execute(insert(HUB_REPORT), rows)  # Core: no ORM bookkeeping
         for key in {r["seizure_key"] for r in rows if r["duplicate_of"] == IN_THIS_BATCH}:
             first = session.execute(
                 select(func.min(HubReport.id)).where(
@@ -329,7 +330,11 @@ class Hub:
         for row in (r for r in found if r.duplicate_of is None):
             successor = session.execute(
                 select(HubReport)
-                .where(HubReport.duplicate_of == row.id, HubReport.withdrawn_at.is_(None))
+                .where(
+                    HubReport.seizure_key == row.seizure_key,
+                    HubReport.duplicate_of == row.id,
+                    HubReport.withdrawn_at.is_(None),
+                )
                 .order_by(HubReport.id)
                 .limit(1)
             ).scalar_one_or_none()
@@ -337,7 +342,11 @@ class Hub:
                 successor.duplicate_of = None
                 session.execute(
                     update(HubReport)
-                    .where(HubReport.duplicate_of == row.id, HubReport.id != successor.id)
+                    .where(
+                        HubReport.seizure_key == row.seizure_key,
+                        HubReport.duplicate_of == row.id,
+                        HubReport.id != successor.id,
+                    )
                     .values(duplicate_of=successor.id)
                 )
                 promoted.append(successor.document)

@@ -331,7 +331,7 @@ class HubReport(Base):
     #: The administration that reported the seizure (the member itself, or one it forwards).
     reported_by: Mapped[str] = mapped_column(String(16))
     report_id: Mapped[str] = mapped_column(String(64))
-    message_id: Mapped[str] = mapped_column(String(36), index=True)
+    message_id: Mapped[str] = mapped_column(String(36))
     seizure_date: Mapped[date] = mapped_column(Date)
     month: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(24))
@@ -344,7 +344,9 @@ class HubReport(Base):
     amount: Mapped[float] = mapped_column(Float)
     validation: Mapped[str] = mapped_column(String(20))
     seizure_key: Mapped[str] = mapped_column(String(200), index=True)
-    duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: No index of its own: nearly every row is NULL here, and SQLite would pick such an index
+    #: over the seizure key's; duplicates are found through their seizure key.
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
     withdrawn_at: Mapped[datetime | None]
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime]

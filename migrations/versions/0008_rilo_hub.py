@@ -43,11 +43,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hub_report")),
         sa.UniqueConstraint("member", "report_id", name=op.f("uq_hub_report_member")),
     )
-    op.create_index(op.f("ix_hub_report_message_id"), "hub_report", ["message_id"], unique=False)
     op.create_index(op.f("ix_hub_report_seizure_key"), "hub_report", ["seizure_key"], unique=False)
-    op.create_index(
-        op.f("ix_hub_report_duplicate_of"), "hub_report", ["duplicate_of"], unique=False
-    )
     op.create_index(
         "ix_hub_report_month_unit_amount", "hub_report", ["month", "unit", "amount"], unique=False
     )
@@ -88,7 +84,5 @@ def downgrade() -> None:
     op.drop_table("hub_feed_item")
     op.drop_table("hub_rollup")
     op.drop_index("ix_hub_report_month_unit_amount", table_name="hub_report")
-    op.drop_index(op.f("ix_hub_report_duplicate_of"), table_name="hub_report")
     op.drop_index(op.f("ix_hub_report_seizure_key"), table_name="hub_report")
-    op.drop_index(op.f("ix_hub_report_message_id"), table_name="hub_report")
     op.drop_table("hub_report")

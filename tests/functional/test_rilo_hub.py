@@ -179,10 +179,35 @@ def test_every_figure_of_a_trend_report_matches_a_recomputation(hub, signing_key
         )
     assert checked > 30
     previous = recompute(generated, {202601, 202602, 202603})
-    for cell in report["tables"]["category"]:
-        if "change_previous_pct" in cell:
-            before = previous["cases"]["category"][cell["value"]]
-            assert cell["change_previous_pct"] == round((cell["cases"] - before) / before * 100, 1)
+    year_earlier = recompute(generated, {202504, 202505, 202506})
+    assert report["total_cases_previous"] == previous["total"]
+    assert report["total_cases_year_earlier"] == year_earlier["total"]
+    changes = 0
+    for dimension in ("category", "commodity", "mode", "member", "corridor", "detection"):
+        for cell in report["tables"][dimension]:
+            for name, other in (
+                ("change_previous_pct", previous),
+                ("change_year_pct", year_earlier),
+            ):
+                if name in cell:
+                    before = other["cases"][dimension][cell["value"]]
+                    assert cell[name] == round((cell["cases"] - before) / before * 100, 1)
+                    changes += 1
+    assert changes > 20
+    shown_corridors = [c for c in report["tables"]["corridor"] if not c["suppressed"]]
+    ranked = sorted(shown_corridors, key=lambda c: (-c["cases"], c["value"]))[:10]
+    assert report["top_routes"] == ranked
+    seen = {
+        f"{r['commodity']['type']}|{r['route'].get('origin', '??')}>{r['route'].get('destination', '??')}"
+        for r in generated
+        if 202504 <= int(r["seizure_date"][:4]) * 100 + int(r["seizure_date"][5:7]) <= 202603
+    }
+    expected_new = [
+        c
+        for c in report["tables"]["commodity-route"]
+        if not c["suppressed"] and c["value"] not in seen
+    ]
+    assert report["new_commodity_routes"] == expected_new
 
 
 def test_the_same_seizure_from_two_members_is_counted_once_and_kept_twice(hub, signing_keys):
@@ -310,6 +335,8 @@ def test_cli_prints_the_report_and_validates_a_report(hub, signing_keys):
         "GATEWAY_KEY_PINS_DIR": str(settings.key_pins_dir),
         "GATEWAY_REGISTRY_DIR": str(settings.registry_dir),
     }
+    seeded = CliRunner().invoke(main, ["hub", "seed", "--reports", "300", "--seed", "9"], env=env)
+    assert seeded.exit_code == 0 and "synthetic reports ingested" in seeded.output, seeded.output
     printed = CliRunner().invoke(main, ["hub", "report", "2026", "--csv"], env=env)
     assert printed.exit_code == 0, printed.output
     assert printed.output.startswith("dimension,value,suppressed,cases")
@@ -327,3 +354,23 @@ def test_cli_prints_the_report_and_validates_a_report(hub, signing_keys):
         main, ["hub", "validate", "KR", report_id, "--analyst", "tanaka"], env=env
     )
     assert refused.exit_code != 0
+
+
+def test_withdrawing_the_counted_report_counts_its_duplicate_instead(hub, signing_keys):
+    from datetime import UTC, datetime
+
+    (report,) = [r for r in sanitised(50) if r["reporting_administration"] == "TH"][:1]
+    assert send_batch(member(hub, signing_keys, "KR"), "KR", [report]).status == 202
+    assert send_batch(member(hub, signing_keys, "TH"), "TH", [report]).status == 202
+    year = Period.parse(report["seizure_date"][:4])
+    assert hub["services"].hub.trend_report(year)["total_cases"] == 1
+    services = hub["services"]
+    with services.database.transaction() as session:
+        assert (
+            services.hub.withdraw(session, "KR", [report["report_id"]], now=datetime.now(UTC)) == 1
+        )
+    assert services.hub.trend_report(year)["total_cases"] == 1  # TH's own report counts now
+    with services.database.transaction() as session:
+        rows = session.execute(select(HubReport).order_by(HubReport.id)).scalars().all()
+        state = [(r.member, r.withdrawn_at is not None, r.duplicate_of is None) for r in rows]
+    assert state == [("KR", True, True), ("TH", False, True)]
