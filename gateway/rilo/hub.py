@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -52,6 +51,18 @@ UNITS = {
 }
 PERSONAL = ("persons", "companies", "summary")
 HUB_REPORT = cast(Table, HubReport.__table__)
+HUB_ROLLUP = cast(Table, HubRollup.__table__)
+_PG_ROLLUP_UPSERT = text(
+    "INSERT INTO hub_rollup (month, dimension, value, member, cases, kg, litres, tablets, pieces) "
+    "SELECT * FROM unnest(CAST(:month AS integer[]), CAST(:dimension AS varchar[]), "
+    "CAST(:value AS varchar[]), CAST(:member AS varchar[]), CAST(:cases AS integer[]), "
+    "CAST(:kg AS double precision[]), CAST(:litres AS double precision[]), "
+    "CAST(:tablets AS double precision[]), CAST(:pieces AS double precision[])) "
+    "ON CONFLICT (month, dimension, value, member) DO UPDATE SET "
+    "cases = hub_rollup.cases + EXCLUDED.cases, kg = hub_rollup.kg + EXCLUDED.kg, "
+    "litres = hub_rollup.litres + EXCLUDED.litres, "
+    "tablets = hub_rollup.tablets + EXCLUDED.tablets, pieces = hub_rollup.pieces + EXCLUDED.pieces"
+)
 #: Marks, until the batch is inserted, a duplicate of a report earlier in the same batch.
 IN_THIS_BATCH = -1
 
@@ -290,15 +301,20 @@ class Hub:
             }
             for (month, dimension, value, member), t in totals.items()
         ]
-        dialect = session.get_bind().dialect.name
-        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(HubRollup)
+        if session.get_bind().dialect.name == "postgresql":
+            # One set-based statement over arrays: an executemany would cost a round trip and a
+            # plan execution per cell.
+            columns = ("month", "dimension", "value", "member", "cases", *QUANTITIES)
+            session.execute(_PG_ROLLUP_UPSERT, {c: [v[c] for v in values] for c in columns})
+            return
+        statement = sqlite_insert(HUB_ROLLUP)
         excluded = statement.excluded
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=["month", "dimension", "value", "member"],
                 set_={
-                    "cases": HubRollup.cases + excluded.cases,
-                    **{q: getattr(HubRollup, q) + getattr(excluded, q) for q in QUANTITIES},
+                    "cases": HUB_ROLLUP.c.cases + excluded.cases,
+                    **{q: HUB_ROLLUP.c[q] + excluded[q] for q in QUANTITIES},
                 },
             ),
             values,
