@@ -21,7 +21,6 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,11 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.inbound_http import (  # noqa: E402
+    bench_server,
     cpu_seconds,
     free_port,
     gateway,
     scratch_database,
-    server_pids,
 )
 from gateway.documents.certificate_of_origin import (  # noqa: E402
     CertificateReader,
@@ -200,38 +199,8 @@ def main() -> None:
         def read(body: bytes) -> None:
             reader.read(body, "application/xml", lambda party: [authority])
 
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.app:app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
         results = {}
-        try:
-            for _ in range(100):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                        "GET", "/healthz"
-                    )
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            time.sleep(1.0)
-            pids = server_pids(server.pid)
+        with bench_server(env, port, args.workers) as pids:
             warm = bodies(1, 20, authority_key, authority)
             post_all(
                 port, [(b, signed_headers(b, transport_key, port)) for b in warm], args.clients
@@ -254,9 +223,6 @@ def main() -> None:
                     "xmldsig_per_s": per_second(xmldsig, sized),
                     "read_per_s": per_second(read, sized),
                 }
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
 
     database = "PostgreSQL" if args.postgres else "SQLite (WAL, synchronous=FULL)"
     print(

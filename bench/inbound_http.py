@@ -150,6 +150,44 @@ def drive(port: int, path: str, headers: list[dict[str, str]] | None, seconds: f
 
 
 @contextmanager
+def bench_server(env: dict[str, str], port: int, workers: int) -> Iterator[list[int]]:
+    """The gateway plus the bench-only bare operation under uvicorn until the block ends;
+    yields the server's process ids (for CPU accounting) once it answers."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.app:app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        time.sleep(1.0)
+        yield server_pids(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@contextmanager
 def scratch_database(server_url: str | None) -> Iterator[str | None]:
     """A fresh PostgreSQL database on ``server_url`` for this run, dropped afterwards."""
     if not server_url:
@@ -197,37 +235,7 @@ def main() -> None:
         gateway(env, "keys", "init")
         gateway(env, "keys", "init", "--id", "KR")
         key = SigningKey.from_jwk(read_jwk_file(Path(scratch) / "keys" / "KR.private.jwk"))
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.app:app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                        "GET", "/healthz"
-                    )
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            time.sleep(1.0)
-            pids = server_pids(server.pid)
+        with bench_server(env, port, args.workers) as pids:
             # warm-up both paths
             drive(port, "/bench/bare", None, 1.0, args.clients)
             drive(port, "/v1/seizure-reports", signed_requests(200, key, port), 1.0, args.clients)
@@ -253,9 +261,6 @@ def main() -> None:
                     "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
                     "server_cpu_ms_per_req": 1000 * cpu / max(count, 1),
                 }
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
 
     database = "PostgreSQL" if args.postgres else "SQLite (WAL, synchronous=FULL)"
     print(
