@@ -36,6 +36,7 @@ from gateway.registry import Registry
 from gateway.rilo.trends import QUANTITIES, Cell, Period, report
 from gateway.store.db import Database
 from gateway.store.models import HubReport, HubRollup
+from gateway.store.predicates import one_of
 
 #: unit → (normalised quantity, factor)
 UNITS = {
@@ -182,11 +183,13 @@ class Hub:
     ) -> Ingested:
         """Keep a member's reports and count them, in the caller's transaction."""
         self.check(member, reports)
+        dialect = session.get_bind().dialect.name
         ids = [r["report_id"] for r in reports]
         held = set(
             session.execute(
                 select(HubReport.report_id).where(
-                    HubReport.member == member, HubReport.report_id.in_(ids)
+                    HubReport.member == member,
+                    one_of(HubReport.report_id, ids, dialect=dialect),
                 )
             ).scalars()
         )
@@ -195,7 +198,7 @@ class Hub:
             key: report_id
             for key, report_id in session.execute(
                 select(HubReport.seizure_key, HubReport.id).where(
-                    HubReport.seizure_key.in_(list(keys)),
+                    one_of(HubReport.seizure_key, keys, dialect=dialect),
                     HubReport.duplicate_of.is_(None),
                     HubReport.withdrawn_at.is_(None),
                 )
