@@ -28,6 +28,7 @@ from gateway.api.context import EXTENSION_KEY
 from gateway.api.edge import RequestEdge
 from gateway.api.operators import parse_operator_tokens
 from gateway.api.problems import ProblemResponder
+from gateway.api.rate_limits import Allowance, RateLimiter, parse_overrides
 from gateway.documents.certificate_of_origin import CertificateReader
 from gateway.documents.schemas import JsonSchemas, XmlSchemas, load_spec
 from gateway.documents.seizure_report import SeizureReportReader
@@ -74,6 +75,8 @@ class Services:
     hub: Hub | None
     #: This member gateway's feed to the hub (``hub_feed``).
     feed: Feed | None
+    #: Partners' allowances of calls, counted after authentication.
+    rate_limiter: RateLimiter
 
 
 class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -100,13 +103,19 @@ def build_services(settings: Settings) -> Services:
     registry = Registry.load(settings.registry_dir, settings.key_pins_dir)
     policies = load_policies(settings.policy_dir, registry)
     operator_tokens = parse_operator_tokens(settings.operator_tokens)  # malformed: no start
+    allowance = Allowance(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    rate_limiter = RateLimiter(
+        allowance, parse_overrides(settings.rate_limits, allowance), share=settings.workers
+    )
     try:
-        keyring = Keyring.load(settings.keys_dir, settings.gateway_id)
+        keyring = Keyring.load(settings.keys_dir, settings.gateway_id, settings.key_passphrase())
     except ConfigurationError as error:
         raise ConfigurationError(
             f"{error.detail} (generate development keys with `gateway keys init`)"
         ) from error
-    database = Database(settings.database_url)
+    database = Database(
+        settings.database_url, statement_timeout_seconds=settings.database_statement_timeout_seconds
+    )
     json_schemas = JsonSchemas(load_spec(settings.spec_path))
     reader = build_reader(settings, json_schemas)
     outbound = Outbound(
@@ -193,6 +202,7 @@ def build_services(settings: Settings) -> Services:
         cases,
         hub,
         feed,
+        rate_limiter,
     )
 
 

@@ -20,6 +20,9 @@ class GatewayError(Exception):
     kind = "gateway-error"
     title = "Gateway error"
 
+    #: Seconds after which trying again may succeed (``Retry-After``); None: not a passing state.
+    retry_after: int | None = None
+
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -106,7 +109,15 @@ class HeaderMismatchError(SignatureError):
     title = "Signed header does not match the call"
 
 
-# --- documents (PROTOCOL §7) ------------------------------------------------------------------
+# --- requests and documents (PROTOCOL §7) -----------------------------------------------------
+
+
+class RequestInvalidError(GatewayError):
+    """The call is not as the spec describes in a way the spec cannot say: a NUL character in a
+    parameter or header, a value the database cannot hold."""
+
+    kind = "request-invalid"
+    title = "Request not as the spec describes"
 
 
 class DocumentError(GatewayError):
@@ -198,3 +209,36 @@ class NotFoundError(GatewayError):
 class StoreUnavailableError(GatewayError):
     kind = "store-unavailable"
     title = "Storage unavailable"
+    retry_after = 5
+
+
+# --- limits (PROTOCOL §7) ---------------------------------------------------------------------
+
+
+class RateLimitedError(GatewayError):
+    """The caller sent more than its allowance; ``retry_after`` says when a call will pass."""
+
+    kind = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, partner: str, retry_after: int) -> None:
+        super().__init__(detail)
+        #: The authenticated caller that is over its allowance.
+        self.partner = partner
+        self.retry_after = max(1, retry_after)
+
+
+class BodyTimeoutError(GatewayError):
+    """The caller did not finish sending its body in time (a slow or stalled client)."""
+
+    kind = "body-timeout"
+    title = "Body not received in time"
+
+
+class ProcessingTimeoutError(GatewayError):
+    """The gateway did not answer in time. Whatever the request was still doing either commits
+    whole or not at all; sending the same message again is safe (PROTOCOL §5)."""
+
+    kind = "timeout"
+    title = "Not answered in time"
+    retry_after = 5

@@ -42,8 +42,11 @@ class Settings:
     key_pins_dir: Path = PROJECT_ROOT / "var" / "pins"
     #: The secret that signs web session cookies (created, mode 0600, if missing).
     web_secret_file: Path = PROJECT_ROOT / "var" / "web-secret"
-    #: Directory with this gateway's private signing keys (``<ID>.private.jwk``, mode 0600).
+    #: Directory with this gateway's private signing keys (``<ID>.private.jwk``, mode 0600, or
+    #: ``<ID>.private.pem`` encrypted with the passphrase in ``key_passphrase_file``).
     keys_dir: Path = PROJECT_ROOT / "var" / "keys"
+    #: A file (0600) holding the passphrase of an encrypted private key; empty: none.
+    key_passphrase_file: str = ""
     #: The OpenAPI document (single source of truth for routes, bodies and problems).
     spec_path: Path = PROJECT_ROOT / "specs" / "openapi.yaml"
     #: Directory of XML schemas.
@@ -53,6 +56,9 @@ class Settings:
     public_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
+    #: Serve HTTPS with this certificate chain and key (PEM); both or neither.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
     #: uvicorn worker processes for ``gateway serve``.
     workers: int = 1
     #: Largest request body accepted, checked before anything is parsed.
@@ -91,6 +97,18 @@ class Settings:
     identity_header: str = ""
     #: The proxies (peer addresses) whose identity header is believed.
     identity_header_proxies: str = "127.0.0.1,::1"
+    #: Calls a minute each partner may make (0: unlimited), and the burst admitted at once;
+    #: ``rate_limits`` sets other allowances for some partners: ``KR=1200:200,US=300``.
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 120
+    rate_limits: str = ""
+    #: Seconds a caller has to send its body (408 after), and the gateway to answer (503 after).
+    body_timeout_seconds: int = 10
+    request_timeout_seconds: int = 30
+    #: Longest one database statement may run on PostgreSQL before it is cancelled (0: none).
+    database_statement_timeout_seconds: int = 60
+    #: ``gateway serve`` refuses to start with less free space than this where it writes.
+    min_free_disk_mb: int = 100
     #: Marks this installation as production: ``check-config`` refuses development keys then.
     production: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -98,6 +116,16 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def key_passphrase(self) -> bytes | None:
+        """The private key's passphrase (the file's first line), or None if none is set."""
+        if not self.key_passphrase_file:
+            return None
+        try:
+            text = Path(self.key_passphrase_file).expanduser().read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigurationError(f"cannot read key_passphrase_file: {error}") from error
+        return text.splitlines()[0].encode() if text.strip() else None
 
 
 def _coerce(name: str, annotation: str, raw: Any) -> Any:

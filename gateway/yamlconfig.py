@@ -59,7 +59,7 @@ def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:
     """Load ``path`` and check it against ``schema``; raise ConfigurationError with file:line."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader  # nosec B506
     except OSError as error:
         raise ConfigurationError(f"{path}: cannot read: {error}") from error
     except yaml.MarkedYAMLError as error:

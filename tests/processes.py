@@ -39,8 +39,8 @@ def gateway_environment(tmp_path: Path, database_url: str, **extra: str) -> dict
         GATEWAY_WEB_SECRET_FILE=str(tmp_path / "web-secret"),
         GATEWAY_PORT=str(free_port()),
         GATEWAY_LOG_LEVEL="WARNING",
-        **extra,
     )
+    env.update(extra)
     for args in (("keys", "init"), ("keys", "init", "--id", "KR")):
         assert run(env, *args).returncode == 0
     return env

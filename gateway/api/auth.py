@@ -22,7 +22,8 @@ def bearer_info(token: str, request: Request) -> dict[str, Any]:
     """Verify the client assertion (PROTOCOL §3) and name the caller.
 
     Pure verification, no I/O: the ``jti`` is consumed by the workflow, in the transaction of
-    the call's effect. Raises an AuthenticationError subclass on any failure.
+    the call's effect. Raises an AuthenticationError subclass on any failure, and
+    RateLimitedError when the verified caller is over its allowance.
     """
     services = services_of(request.scope)
     settings = services.settings
@@ -36,4 +37,5 @@ def bearer_info(token: str, request: Request) -> dict[str, Any]:
         clock_skew=timedelta(seconds=settings.clock_skew_seconds),
         max_lifetime=timedelta(seconds=settings.max_assertion_lifetime_seconds),
     )
+    services.rate_limiter.take(assertion.caller)
     return {"sub": assertion.caller, "assertion": assertion}

@@ -1,20 +1,35 @@
 """The request edge: the first thing every request meets inside connexion's error handling.
 
-It puts the gateway's services where connexion's security function can reach them, and enforces
-the body size limit before anything parses the body (PROTOCOL §7): a declared ``Content-Length``
-over the limit is refused at once, a body streamed without one is counted while it is read. The
-body is buffered (it is small by construction) so its SHA-256 is known to the refusal log.
+It puts the gateway's services where connexion's security function can reach them, refuses a NUL
+character in the path, the query or a header (no parameter may carry one, and PostgreSQL could
+not store it), and enforces the limits that come before any parsing (PROTOCOL §7):
+
+* the body size: a declared ``Content-Length`` over the limit is refused at once, a body
+  streamed without one is counted while it is read;
+* the time to send the body (``body_timeout_seconds``, then 408): a stalled client does not
+  hold a worker;
+* the time to answer (``request_timeout_seconds``, then 503 with ``Retry-After``). The work
+  under way is not interrupted half-way: it commits whole or not at all, and the partner's
+  resend of the same message gets the same receipt (PROTOCOL §5).
+
+The body is buffered (it is small by construction) so its SHA-256 is known to the refusal log.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import PayloadTooLargeError
+from gateway.errors import (
+    BodyTimeoutError,
+    PayloadTooLargeError,
+    ProcessingTimeoutError,
+    RequestInvalidError,
+)
 
 if TYPE_CHECKING:
     from gateway.app import Services
@@ -54,13 +69,44 @@ class RequestEdge:
         scope.setdefault("extensions", {})
         facts = RequestFacts()
         scope[FACTS_KEY] = facts
-        if scope["method"] in {"GET", "HEAD", "OPTIONS", "DELETE"}:
-            await self.app(scope, receive, send)
-            return
-        body = await self._read_body(scope, receive)
-        facts.size = len(body)
-        facts.body_sha256 = hashlib.sha256(body).hexdigest()
-        await self.app(scope, _replay(body), send)
+        _refuse_nul(scope)
+        settings = self.services.settings
+        if scope["method"] not in {"GET", "HEAD", "OPTIONS", "DELETE"}:
+            try:
+                body = await asyncio.wait_for(
+                    self._read_body(scope, receive), settings.body_timeout_seconds
+                )
+            except TimeoutError:
+                raise BodyTimeoutError(
+                    f"the body did not arrive within {settings.body_timeout_seconds} s"
+                ) from None
+            facts.size = len(body)
+            facts.body_sha256 = hashlib.sha256(body).hexdigest()
+            receive = _replay(body)
+        await self._answer_in_time(scope, receive, send, settings.request_timeout_seconds)
+
+    async def _answer_in_time(
+        self, scope: Scope, receive: Receive, send: Send, seconds: int
+    ) -> None:
+        started = False
+        late = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if late:  # the caller has had its 503 already
+                return
+            started = True
+            await send(message)
+
+        try:
+            await asyncio.wait_for(self.app(scope, receive, guarded_send), seconds)
+        except TimeoutError:
+            if started:  # too late for a problem: the response is on its way
+                raise
+            late = True
+            raise ProcessingTimeoutError(
+                f"no answer within {seconds} s; sending the same message again is safe"
+            ) from None
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self.services.settings.max_body_bytes
@@ -81,6 +127,15 @@ class RequestEdge:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _refuse_nul(scope: Scope) -> None:
+    query: bytes = scope.get("query_string", b"")
+    path: bytes = scope.get("raw_path") or scope["path"].encode()
+    if any(b"\x00" in part or b"%00" in part for part in (query, path)) or any(
+        b"\x00" in value for _, value in scope["headers"]
+    ):
+        raise RequestInvalidError("a NUL character is not allowed in the path, query or headers")
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -42,6 +42,7 @@ STATUS_BY_ERROR: dict[type[errors.GatewayError], int] = {
     errors.SignatureError: 401,
     errors.HeaderMismatchError: 403,
     errors.PolicyDeniedError: 403,
+    errors.RequestInvalidError: 400,
     errors.DocumentError: 422,
     errors.MalformedBodyError: 400,
     errors.ForbiddenXmlConstructError: 400,
@@ -51,6 +52,9 @@ STATUS_BY_ERROR: dict[type[errors.GatewayError], int] = {
     errors.NotFoundError: 404,
     errors.ForbiddenError: 403,
     errors.StoreUnavailableError: 503,
+    errors.RateLimitedError: 429,
+    errors.BodyTimeoutError: 408,
+    errors.ProcessingTimeoutError: 503,
     errors.ConfigurationError: 500,
 }
 
@@ -101,6 +105,8 @@ class ProblemResponder:
         extra: dict[str, Any] | None = None,
         message_id: str | None = None,
         decision: dict[str, Any] | None = None,
+        retry_after: int | None = None,
+        caller: str | None = None,
     ) -> ConnexionResponse:
         instance = str(uuid.uuid4())
         body = {
@@ -112,7 +118,7 @@ class ProblemResponder:
             **(extra or {}),
         }
         encoded = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        caller = _caller(request)
+        caller = caller or _caller(request)
         if request.url.path.startswith("/v1/"):
             self._audit_refusal(
                 request, kind, status, detail, caller, message_id, instance, extra, decision
@@ -125,6 +131,8 @@ class ProblemResponder:
             message_type="problem",
             audience=caller,
         )
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         return ConnexionResponse(
             status_code=status, body=encoded, content_type=PROBLEM_MEDIA_TYPE, headers=headers
         )
@@ -175,6 +183,9 @@ class ProblemResponder:
             extra=extra,
             message_id=error.message_id,
             decision=decision,
+            retry_after=error.retry_after,
+            # authenticated, then refused before connexion recorded who called
+            caller=error.partner if isinstance(error, errors.RateLimitedError) else None,
         )
 
     def connexion_problem(self, request: Request, error: Exception) -> ConnexionResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 
 from gateway.cli.root import main, settings_of
 from gateway.errors import GatewayError
+from gateway.settings import Settings, replace
 
 
 @main.command()
@@ -33,8 +35,6 @@ def migrate(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the gateway with uvicorn."""
-    import os
-
     import uvicorn
 
     from gateway.app import build_services
@@ -42,6 +42,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     from gateway.store.migrate import pending_revision
 
     settings = settings_of(ctx)
+    if workers:  # each worker process holds its share of the rate limits (settings.workers)
+        os.environ["GATEWAY_WORKERS"] = str(workers)
+        settings = replace(settings, workers=workers)
+    refuse_unsafe_start(settings)
     try:
         services = build_services(settings)  # fail here, clearly, rather than in every worker
         services.database.ping()
@@ -61,7 +65,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         click.echo(f"policy {services.policies.digest[:16]} ({changed})")
     host = host or settings.host
     port = port or settings.port
-    base = f"http://{host}:{port}"
+    tls = bool(settings.tls_cert_file)
+    base = f"{'https' if tls else 'http'}://{host}:{port}"
     click.echo(f"gateway {settings.gateway_id} on {base}")
     click.echo(f"  API        {base}/v1/seizure-reports")
     click.echo(f"  Swagger UI {base}/ui/")
@@ -80,4 +85,45 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         workers=workers or settings.workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        ssl_certfile=settings.tls_cert_file or None,
+        ssl_keyfile=settings.tls_key_file or None,
     )
+
+
+def refuse_unsafe_start(settings: Settings) -> None:
+    """Print what :mod:`gateway.preflight` found; stop on a full disk, and on any error in
+    production."""
+    from gateway import preflight
+
+    findings = preflight.check(settings)
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    fatal = [
+        f
+        for f in findings
+        if f.level == "error" and (settings.production or f.setting == "min_free_disk_mb")
+    ]
+    if fatal:
+        raise click.ClickException(
+            f"not starting: {fatal[0].message}"
+            + (f" (and {len(fatal) - 1} more, above)" if len(fatal) > 1 else "")
+        )
+
+
+@main.command("check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Report unsafe settings: debug logging, plaintext HTTP off loopback, development or
+    readable keys, a nearly full disk. Exit 1 if anything is an error."""
+    from gateway import preflight
+
+    settings = settings_of(ctx)
+    findings = preflight.check(settings)
+    for finding in findings:
+        click.echo(str(finding))
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    mode = "production" if settings.production else "development"
+    click.echo(f"{errors} errors, {warnings} warnings ({mode} settings)")
+    if errors:
+        ctx.exit(1)

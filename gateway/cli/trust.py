@@ -32,22 +32,52 @@ def keys() -> None:
     show_default=True,
     help="Also pin the public key in the key pins directory (development partners).",
 )
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Write the key encrypted (PKCS#8 PEM) with the passphrase in key_passphrase_file.",
+)
 @click.pass_context
-def keys_init(ctx: click.Context, admin_id: str | None, curve: str, pin: bool) -> None:
-    """Generate a development key if there is none (never overwrites)."""
+def keys_init(
+    ctx: click.Context, admin_id: str | None, curve: str, pin: bool, encrypt: bool
+) -> None:
+    """Generate a key if there is none (never overwrites)."""
     from gateway.registry import add_pinned_key
-    from gateway.trust.keys import generate_jwk, public_part, read_jwk_file, write_private_jwk
+    from gateway.trust.keys import (
+        generate_jwk,
+        private_key_path,
+        public_part,
+        read_encrypted_private_key,
+        read_jwk_file,
+        write_encrypted_private_key,
+        write_private_jwk,
+    )
 
     settings = settings_of(ctx)
     admin_id = admin_id or settings.gateway_id
-    path = settings.keys_dir / f"{admin_id}.private.jwk"
-    if path.exists():
-        jwk = read_jwk_file(path)
-        click.echo(f"{admin_id}: key {jwk.get('kid')} already in {path}")
-    else:
-        jwk = generate_jwk(curve)
-        write_private_jwk(path, jwk)
-        click.echo(f"{admin_id}: new {curve} key {jwk['kid']} in {path} (mode 0600)")
+    try:
+        passphrase = settings.key_passphrase()
+        if encrypt and not passphrase:
+            raise click.ClickException("--encrypt needs key_passphrase_file")
+        path = private_key_path(settings.keys_dir, admin_id)
+        if path.exists():
+            jwk = (
+                read_encrypted_private_key(path, passphrase)
+                if path.suffix == ".pem"
+                else read_jwk_file(path)
+            )
+            click.echo(f"{admin_id}: key {jwk.get('kid')} already in {path}")
+        else:
+            jwk = generate_jwk(curve)
+            if encrypt and passphrase:
+                path = path.with_suffix(".pem")
+                write_encrypted_private_key(path, jwk, passphrase)
+            else:
+                write_private_jwk(path, jwk)
+            protection = "encrypted, mode 0600" if encrypt else "mode 0600"
+            click.echo(f"{admin_id}: new {curve} key {jwk['kid']} in {path} ({protection})")
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
     if pin:
         add_pinned_key(settings.key_pins_dir, admin_id, public_part(jwk))
 
@@ -59,7 +89,11 @@ def keys_jwks(ctx: click.Context) -> None:
     from gateway.trust.keys import Keyring
 
     settings = settings_of(ctx)
-    click.echo(json.dumps(Keyring.load(settings.keys_dir, settings.gateway_id).jwks(), indent=2))
+    try:
+        keyring = Keyring.load(settings.keys_dir, settings.gateway_id, settings.key_passphrase())
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(json.dumps(keyring.jwks(), indent=2))
 
 
 @main.group()

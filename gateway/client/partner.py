@@ -36,6 +36,8 @@ class Answer:
     signature: MessageHeader | None
     signature_error: str | None
     raw_signature: str | None
+    #: Seconds the receiver asked us to wait before trying again (``Retry-After``), if it did.
+    retry_after: int | None = None
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -143,7 +145,15 @@ class PartnerClient:
             header,
             error,
             signature,
+            retry_after_of(response.headers.get("retry-after")),
         )
+
+
+def retry_after_of(value: str | None) -> int | None:
+    """``Retry-After`` in seconds (PROTOCOL §7 sends seconds; an HTTP date is not used)."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
 
 
 def check_receipt(answer: Answer, body: bytes, message_id: str) -> dict[str, Any]:

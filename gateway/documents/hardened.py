@@ -3,7 +3,8 @@
 XML: no DTD is loaded, no entity is resolved, no network is touched; a document that carries a
 DOCTYPE at all is refused (no legitimate message needs one), as is one nested deeper than the
 limit. JSON: strict UTF-8, no duplicate keys (two parsers must never see two different documents),
-no NaN or Infinity.
+no NaN or Infinity, no NUL character in any string (XML cannot carry one either, and PostgreSQL
+cannot store one).
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ def parse_json(body: bytes, *, max_bytes: int) -> Any:
     except UnicodeDecodeError as error:
         raise MalformedBodyError(f"the body is not valid UTF-8 (byte {error.start})") from error
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        document = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise MalformedBodyError(f"the JSON is not well-formed: {error}") from error
+    if "\\u0000" in text and _holds_nul(document):  # the one way JSON writes NUL
+        raise MalformedBodyError("the JSON contains a NUL character (\\u0000)")
+    return document
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False

@@ -7,7 +7,8 @@ sends each with a fresh assertion and its stored signature, outside any database
 * A receipt that verifies against the partner's pinned key and names this message and its
   digest → ``acknowledged``, receipt stored.
 * A 2xx without such a receipt, a 5xx, 408, 425, 429 or no answer → ``retrying`` after an
-  exponential backoff with jitter, until the partner's attempt limit → ``failed`` (dead letter).
+  exponential backoff with jitter, until the partner's attempt limit → ``failed`` (dead letter);
+  never sooner than the partner's ``Retry-After`` (its rate limit, its own outage).
 * Any other 4xx is the partner's considered refusal (e.g. its policy): ``failed`` at once, its
   problem stored; retrying blindly would only repeat it.
 * A worker that dies leaves its claims to expire; another worker takes them over. The partner's
@@ -18,6 +19,7 @@ Every attempt is an audit event.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -31,6 +33,7 @@ import httpx
 from sqlalchemy import or_, select
 
 from gateway.audit import log as audit_log
+from gateway.client.partner import retry_after_of
 from gateway.errors import GatewayError
 from gateway.exchange.receipts import check_receipt
 from gateway.registry import Registry
@@ -111,6 +114,8 @@ class _Outcome:
     receipt: bytes | None = None
     receipt_signature: str | None = None
     problem: dict[str, Any] | None = None
+    #: The partner's ``Retry-After`` (429, 503): no attempt before it, whatever the backoff.
+    retry_after: float = 0.0
 
 
 class DeliveryWorker:
@@ -133,7 +138,7 @@ class DeliveryWorker:
         self._transport = transport
         self._worker_id = worker_id
         self._clock = clock
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # jitter, not a secret  # nosec B311
         self._endpoints = _parse_endpoints(settings.partner_endpoints)
 
     def run_once(self, limit: int = 10) -> int:
@@ -221,9 +226,13 @@ class DeliveryWorker:
                 response.status,
                 problem=problem,
             )
-        return self._retry_or_fail(
+        outcome = self._retry_or_fail(
             message, partner.delivery, f"HTTP {response.status}", response.status
         )
+        wait = retry_after_of(
+            response.headers.get("retry-after") or response.headers.get("Retry-After")
+        )
+        return dataclasses.replace(outcome, retry_after=float(wait)) if wait else outcome
 
     def _check_receipt(
         self, message: _Claimed, keys: Any, limits: Mapping[str, int], response: TransportResponse
@@ -277,18 +286,15 @@ class DeliveryWorker:
             elif outcome.state == "retrying":
                 partner = self._registry.partners.get(message.recipient)
                 limits = partner.delivery if partner else {}
-                row.next_attempt_at = now + timedelta(
-                    seconds=backoff_seconds(
-                        message.attempt,
-                        limits.get(
-                            "backoff_base_seconds", self._settings.delivery_backoff_base_seconds
-                        ),
-                        limits.get(
-                            "backoff_cap_seconds", self._settings.delivery_backoff_cap_seconds
-                        ),
-                        self._rng,
-                    )
+                backoff = backoff_seconds(
+                    message.attempt,
+                    limits.get(
+                        "backoff_base_seconds", self._settings.delivery_backoff_base_seconds
+                    ),
+                    limits.get("backoff_cap_seconds", self._settings.delivery_backoff_cap_seconds),
+                    self._rng,
                 )
+                row.next_attempt_at = now + timedelta(seconds=max(backoff, outcome.retry_after))
             else:
                 row.problem = outcome.problem
             action = {

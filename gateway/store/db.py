@@ -14,10 +14,10 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.errors import StoreUnavailableError
+from gateway.errors import RequestInvalidError, StoreUnavailableError
 
 
 def normalise_url(url: str) -> str:
@@ -48,18 +48,27 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **options: Any) -> Engine:
+def make_engine(url: str, *, statement_timeout_seconds: int = 0, **options: Any) -> Engine:
+    """An engine for ``url``. On PostgreSQL, a statement running longer than
+    ``statement_timeout_seconds`` (0: no limit) is cancelled and its transaction rolled back."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    connect_args = (
+        {"options": f"-c statement_timeout={statement_timeout_seconds * 1000}"}
+        if statement_timeout_seconds > 0
+        else {}
+    )
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
 
 
 class Database:
-    def __init__(self, url: str, **options: Any) -> None:
-        self.engine = make_engine(url, **options)
+    def __init__(self, url: str, *, statement_timeout_seconds: int = 0, **options: Any) -> None:
+        self.engine = make_engine(
+            url, statement_timeout_seconds=statement_timeout_seconds, **options
+        )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer. Threads of one process queue here instead of in SQLite's busy
         # handler, which sleeps in growing steps (up to 100 ms) and ruins tail latency.
@@ -73,10 +82,18 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any exception."""
+        """A session in one transaction: committed on success, rolled back on any exception.
+
+        The database unreachable (or a statement cancelled) → StoreUnavailableError; a value it
+        cannot hold (out of range, a NUL character) → RequestInvalidError: whatever reached the
+        database unchecked came from the request."""
         try:
             with self._write_lock, self._sessions() as session, session.begin():
                 yield session
+        except DataError as error:
+            raise RequestInvalidError(
+                "a value in the request cannot be stored (out of range or not text)"
+            ) from error
         except (OperationalError, DBAPIError) as error:
             if isinstance(error, OperationalError) or error.connection_invalidated:
                 raise StoreUnavailableError("the database is unavailable; retry later") from error

@@ -8,6 +8,9 @@ Rules from PROTOCOL §2:
   bring a key in.
 * A key may carry a validity window (``nbf``/``exp`` in its JWK, epoch seconds). A retired key still
   verifies what was signed while it was valid.
+
+This gateway's private key is ``<ID>.private.jwk`` (mode 0600), or, protected by a passphrase,
+``<ID>.private.pem``: PKCS#8 encrypted with the best scheme ``cryptography`` offers.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from gateway.errors import ConfigurationError
@@ -161,6 +165,48 @@ def write_private_jwk(path: Path, jwk: Mapping[str, Any]) -> None:
         json.dump(dict(jwk), handle, indent=2)
 
 
+def write_encrypted_private_key(path: Path, jwk: Mapping[str, Any], passphrase: bytes) -> None:
+    """Write a private JWK's key as encrypted PKCS#8 PEM (0600), never overwriting a key."""
+    if not passphrase:
+        raise ConfigurationError("an empty passphrase protects nothing")
+    key = SigningKey.from_jwk(jwk).private_key
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+
+
+def read_encrypted_private_key(path: Path, passphrase: bytes | None) -> dict[str, Any]:
+    """The private JWK of an encrypted PKCS#8 PEM file; ConfigurationError without the right
+    passphrase (the message never carries key material)."""
+    if not passphrase:
+        raise ConfigurationError(f"{path} is protected by a passphrase; set key_passphrase_file")
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
+    except (OSError, ValueError, TypeError) as error:
+        raise ConfigurationError(
+            f"cannot open {path}: wrong passphrase or not an encrypted private key"
+        ) from error
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key))
+    elif isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1":
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key))
+    else:
+        raise ConfigurationError(f"{path}: only Ed25519 and P-256 keys are used")
+    return dict(jwk)
+
+
+def private_key_path(keys_dir: Path, gateway_id: str) -> Path:
+    """Where this gateway's private key is: the encrypted PEM if there is one, else the JWK."""
+    encrypted = keys_dir / f"{gateway_id}.private.pem"
+    return encrypted if encrypted.exists() else keys_dir / f"{gateway_id}.private.jwk"
+
+
 def read_jwk_file(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -182,9 +228,16 @@ class Keyring:
         return {"keys": [dict(key.public_jwk) for key in self.published]}
 
     @classmethod
-    def load(cls, keys_dir: Path, gateway_id: str) -> Keyring:
-        """Load ``<keys_dir>/<ID>.private.jwk`` and any retired ``<ID>.*.public.jwk`` beside it."""
-        active = SigningKey.from_jwk(read_jwk_file(keys_dir / f"{gateway_id}.private.jwk"))
+    def load(cls, keys_dir: Path, gateway_id: str, passphrase: bytes | None = None) -> Keyring:
+        """Load this gateway's private key (:func:`private_key_path`; an encrypted one needs
+        ``passphrase``) and any retired ``<ID>.*.public.jwk`` beside it."""
+        path = private_key_path(keys_dir, gateway_id)
+        jwk = (
+            read_encrypted_private_key(path, passphrase)
+            if path.suffix == ".pem"
+            else read_jwk_file(path)
+        )
+        active = SigningKey.from_jwk(jwk)
         retired = [
             PinnedKey.from_jwk(read_jwk_file(path))
             for path in sorted(keys_dir.glob(f"{gateway_id}.*.public.jwk"))

@@ -340,3 +340,24 @@ def test_request_for_assistance_is_delivered(pair):
             "SELECT message_type FROM message WHERE message_id = ?", (row.message_id,)
         ).fetchone()
     assert stored == ("assistance-request",)
+
+
+def test_partner_rate_limit_is_honoured_by_the_worker(tmp_path, database_url):
+    """KR admits one call a minute: the second message is answered 429 with Retry-After, and the
+    worker waits that long rather than its own one-second backoff."""
+    pair = Pair(tmp_path, database_url)
+    pair.kr_env.update(GATEWAY_RATE_LIMIT_PER_MINUTE="1", GATEWAY_RATE_LIMIT_BURST="1")
+    try:
+        first, second = pair.disclose(2)
+        with pair.serve_kr():
+            before = datetime.now(UTC)
+            pair.worker_once()
+        outbox = pair.outbox()
+        assert outbox[first].state == "acknowledged"
+        row = outbox[second]
+        assert (row.state, row.last_error) == ("retrying", "HTTP 429")
+        waits = (row.next_attempt_at.replace(tzinfo=UTC) - before).total_seconds()
+        assert 55 < waits < 70  # KR's Retry-After (about 60 s), not the 1 s backoff cap
+        assert [m for m, _ in pair.received_at_kr()] == [first]
+    finally:
+        pair.close()

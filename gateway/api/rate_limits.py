@@ -1,0 +1,89 @@
+"""Per-partner rate limits: a token bucket per authenticated caller.
+
+A partner may send ``per_minute`` calls a minute on average, and up to ``burst`` at once after
+a quiet spell. The buckets live in the worker process: with N workers each holds a 1/N share of
+every allowance, so the gateway as a whole admits the configured rate (up to rounding, and as
+long as the load balancer spreads a partner's calls; a partner whose calls all reach one worker
+gets that worker's share). A refused call is told in ``Retry-After`` when one would pass.
+
+Counted after the assertion verified: an unverified ``iss`` could drain another partner's bucket.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from gateway.errors import ConfigurationError, RateLimitedError
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """Calls a minute (0: unlimited) and the burst admitted at once."""
+
+    per_minute: int
+    burst: int
+
+
+def parse_overrides(setting: str, default: Allowance) -> dict[str, Allowance]:
+    """``KR=1200:200,US=300`` → {partner: Allowance}: calls a minute and, optionally, the burst
+    (otherwise the default burst); ConfigurationError if malformed."""
+    overrides: dict[str, Allowance] = {}
+    for entry in filter(None, (part.strip() for part in setting.split(","))):
+        partner, _, figures = entry.partition("=")
+        rate, _, burst = figures.partition(":")
+        if not partner.strip() or not rate.isdigit() or not (burst.isdigit() or not burst):
+            raise ConfigurationError(
+                f"rate_limits: {entry!r} is not PARTNER=calls-per-minute[:burst]"
+            )
+        overrides[partner.strip()] = Allowance(int(rate), int(burst or default.burst))
+    return overrides
+
+
+class RateLimiter:
+    """Token buckets by partner; thread-safe (the Flask handlers run in a thread pool)."""
+
+    def __init__(
+        self,
+        default: Allowance,
+        overrides: Mapping[str, Allowance] | None = None,
+        *,
+        share: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._default = default
+        self._overrides = dict(overrides or {})
+        self._share = max(1, share)
+        self._clock = clock
+        self._lock = threading.Lock()
+        #: partner → (tokens, when they were counted)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allowance(self, partner: str) -> Allowance:
+        """The partner's allowance for the whole gateway (before the per-worker share)."""
+        return self._overrides.get(partner, self._default)
+
+    def take(self, partner: str) -> None:
+        """Count one call of ``partner``; RateLimitedError if its bucket is empty."""
+        allowance = self.allowance(partner)
+        if allowance.per_minute <= 0:
+            return
+        rate = allowance.per_minute / 60.0 / self._share  # tokens a second, this worker
+        capacity = max(1.0, allowance.burst / self._share)
+        now = self._clock()
+        with self._lock:
+            tokens, then = self._buckets.get(partner, (capacity, now))
+            tokens = min(capacity, tokens + (now - then) * rate)
+            if tokens < 1.0:
+                self._buckets[partner] = (tokens, now)
+                wait = math.ceil((1.0 - tokens) / rate)
+                raise RateLimitedError(
+                    f"more than {allowance.per_minute} calls a minute from {partner}; "
+                    f"try again in {wait} s",
+                    partner=partner,
+                    retry_after=wait,
+                )
+            self._buckets[partner] = (tokens - 1.0, now)

@@ -1,0 +1,186 @@
+"""What an operator should know before the gateway starts: unsafe settings and missing room.
+
+:func:`check` reads the settings and the files they name (it never opens the database) and
+returns findings, each an ``error`` or a ``warning``. ``gateway check-config`` prints them;
+``gateway serve`` prints them too and refuses to start on any error when ``production`` is set,
+and, always, when the disk is nearly full where the gateway writes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.settings import PROJECT_ROOT, Settings
+
+LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # error | warning
+    setting: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.setting}: {self.message}"
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def written_directories(settings: Settings) -> list[Path]:
+    """Where the gateway writes: the SQLite file's directory, keys, pins, the web secret."""
+    places = [settings.keys_dir, settings.key_pins_dir, settings.web_secret_file.parent]
+    if settings.is_sqlite:
+        places.insert(0, Path(settings.database_url.removeprefix("sqlite:///")).parent)
+    return places
+
+
+def _existing(path: Path) -> Path:
+    """The nearest directory of ``path`` that exists (statvfs needs one)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path("/")
+
+
+def disk_findings(settings: Settings) -> list[Finding]:
+    """An error for each place the gateway writes with less than ``min_free_disk_mb`` free."""
+    findings, seen = [], set()
+    for place in written_directories(settings):
+        directory = _existing(place)
+        free_mb = shutil.disk_usage(directory).free // (1024 * 1024)
+        device = directory.stat().st_dev
+        if device in seen:
+            continue
+        seen.add(device)
+        if free_mb < settings.min_free_disk_mb:
+            findings.append(
+                Finding(
+                    "error",
+                    "min_free_disk_mb",
+                    f"only {free_mb} MB free on the disk of {place} "
+                    f"(at least {settings.min_free_disk_mb} MB needed); free some space",
+                )
+            )
+    return findings
+
+
+def _private_key_files(settings: Settings) -> Iterator[Path]:
+    yield from sorted(settings.keys_dir.glob("*.private.jwk"))
+    yield from sorted(settings.keys_dir.glob("*.private.pem"))
+    yield from sorted(settings.keys_dir.glob("authority-*.key.pem"))
+
+
+def key_findings(settings: Settings) -> list[Finding]:
+    """Private key files others can read; in production, development keys."""
+    findings = []
+    for path in _private_key_files(settings):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            findings.append(
+                Finding("error", "keys_dir", f"{path} is mode {mode:o}; private keys must be 0600")
+            )
+    if not settings.production:
+        return findings
+    development_dir = (PROJECT_ROOT / "var").resolve()
+    if settings.keys_dir.resolve().is_relative_to(development_dir):
+        findings.append(
+            Finding(
+                "error",
+                "keys_dir",
+                f"{settings.keys_dir} holds the development keys `make run` generates; "
+                "production keys belong outside the checkout",
+            )
+        )
+    if (settings.keys_dir / f"{settings.gateway_id}.private.jwk").exists():
+        findings.append(
+            Finding(
+                "error",
+                "key_passphrase_file",
+                "the signing key is not protected by a passphrase "
+                "(`gateway keys init --encrypt` with key_passphrase_file)",
+            )
+        )
+    for path in sorted(settings.keys_dir.glob("authority-*.key.pem")):
+        findings.append(
+            Finding(
+                "error",
+                "keys_dir",
+                f"{path.name} is a development issuing authority (`gateway origin authority "
+                "init`); a production gateway pins real authorities' certificates",
+            )
+        )
+    return findings
+
+
+def transport_findings(settings: Settings) -> list[Finding]:
+    tls = bool(settings.tls_cert_file and settings.tls_key_file)
+    findings = []
+    if bool(settings.tls_cert_file) != bool(settings.tls_key_file):
+        findings.append(
+            Finding("error", "tls_cert_file", "tls_cert_file and tls_key_file go together")
+        )
+    if not tls and not is_loopback(settings.host):
+        findings.append(
+            Finding(
+                "error",
+                "host",
+                f"plaintext HTTP on {settings.host}: bind to loopback behind a TLS proxy, "
+                "or set tls_cert_file and tls_key_file",
+            )
+        )
+    if (
+        settings.production
+        and settings.public_url
+        and not settings.public_url.startswith("https://")
+    ):
+        findings.append(
+            Finding("error", "public_url", f"{settings.public_url} is not an https:// URL")
+        )
+    return findings
+
+
+def operation_findings(settings: Settings) -> list[Finding]:
+    level = "error" if settings.production else "warning"
+    findings = []
+    if settings.log_level.upper() == "DEBUG":
+        findings.append(
+            Finding(level, "log_level", "debug logging is on; it is verbose and slows the gateway")
+        )
+    if settings.rate_limit_per_minute <= 0:
+        findings.append(Finding("warning", "rate_limit_per_minute", "partners are not limited"))
+    if settings.production:
+        if settings.is_sqlite:
+            findings.append(
+                Finding("warning", "database_url", "SQLite has one writer; use PostgreSQL")
+            )
+        if settings.validate_responses:
+            findings.append(
+                Finding("warning", "validate_responses", "validating every response costs time")
+            )
+        if settings.swagger_ui:
+            findings.append(Finding("warning", "swagger_ui", "the Swagger UI is served"))
+    return findings
+
+
+def check(settings: Settings) -> list[Finding]:
+    """Every finding about ``settings``, errors first."""
+    findings = [
+        *disk_findings(settings),
+        *key_findings(settings),
+        *transport_findings(settings),
+        *operation_findings(settings),
+    ]
+    return sorted(findings, key=lambda f: f.level != "error")
