@@ -30,7 +30,7 @@ from gateway.store.db import normalise_url
 from gateway.store.models import AuditEvent, Message, SeenAssertion
 from gateway.trust.keys import PinnedKey
 from tests.conftest import REQUIRE_ALL
-from tests.processes import gateway_environment, run
+from tests.processes import GATEWAY, gateway_environment, run
 
 PROBLEMS = "https://customs.go.jp/gateway/problems/"
 ON_POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
@@ -340,3 +340,78 @@ def test_private_key_never_reaches_the_log(tmp_path, database_url, sample_json):
     for secret in secrets:
         assert secret not in text_of_log
     assert "PRIVATE KEY" not in text_of_log
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (generated, test only)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gateway test")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now.replace(year=now.year + 1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "tls.cert.pem", directory / "tls.key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+def test_serve_over_tls_when_given_a_certificate(tmp_path, database_url):
+    import ssl
+    import time
+
+    import httpx
+
+    cert_path, key_path = self_signed_certificate(tmp_path)
+    environment = gateway_environment(
+        tmp_path,
+        database_url,
+        GATEWAY_TLS_CERT_FILE=str(cert_path),
+        GATEWAY_TLS_KEY_FILE=str(key_path),
+    )
+    base = f"https://127.0.0.1:{environment['GATEWAY_PORT']}"
+    trust = ssl.create_default_context(cafile=str(cert_path))
+    with (tmp_path / "serve.log").open("w") as log:
+        server = subprocess.Popen(
+            [*GATEWAY, "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        for _ in range(150):
+            try:
+                answer = httpx.get(f"{base}/readyz", verify=trust, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail((tmp_path / "serve.log").read_text())
+        assert answer.status_code == 200
+        with pytest.raises(httpx.HTTPError):  # no plaintext beside it
+            httpx.get(base.replace("https", "http") + "/readyz", timeout=2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
