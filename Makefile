@@ -47,3 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/inbound_http.py
 	$(BIN)/python bench/certificates.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/store_growth.py

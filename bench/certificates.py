@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.inbound_http import (  # noqa: E402
+    bench_environment,
     bench_server,
     cpu_seconds,
     free_port,
@@ -155,15 +155,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch, scratch_database(args.postgres) as database_url:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-        env.update(
-            GATEWAY_DATABASE_URL=database_url or f"sqlite:///{scratch}/bench.sqlite3",
-            GATEWAY_KEYS_DIR=f"{scratch}/keys",
-            GATEWAY_KEY_PINS_DIR=f"{scratch}/pins",
-            GATEWAY_LOG_LEVEL="WARNING",
-            GATEWAY_RATE_LIMIT_PER_MINUTE="0",  # measure the path, not the allowance
-            PYTHONPATH=str(ROOT),
-        )
+        env = bench_environment(scratch, database_url or f"sqlite:///{scratch}/bench.sqlite3")
         for command in (
             ("migrate",),
             ("keys", "init"),

@@ -75,38 +75,57 @@ def server_pids(parent: int) -> list[int]:
     return [parent, *map(int, children)]
 
 
+def bench_environment(scratch: str, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's gateway: its own database, keys and pins under
+    ``scratch``, quiet logs, no rate limit (the benchmarks measure the path, not the allowance)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(
+        GATEWAY_DATABASE_URL=database_url,
+        GATEWAY_KEYS_DIR=f"{scratch}/keys",
+        GATEWAY_KEY_PINS_DIR=f"{scratch}/pins",
+        GATEWAY_WEB_SECRET_FILE=f"{scratch}/web-secret",
+        GATEWAY_LOG_LEVEL="WARNING",
+        GATEWAY_RATE_LIMIT_PER_MINUTE="0",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return env
+
+
+def signed_call(
+    key: SigningKey, url: str, body: bytes, *, caller: str, now: datetime
+) -> dict[str, str]:
+    """The headers of one seizure report from ``caller``: assertion, JWS over ``body``."""
+    return {
+        "Authorization": "Bearer "
+        + make_assertion(
+            key,
+            caller=caller,
+            receiver_id="JP",
+            method="POST",
+            url=url,
+            now=now,
+            lifetime=timedelta(seconds=280),
+        ),
+        "X-JWS-Signature": sign_detached(
+            body,
+            key,
+            content_type="application/json",
+            message_id=str(uuid.uuid4()),
+            issuer=caller,
+            audience="JP",
+            message_type="seizure-report",
+            issued_at=now,
+        ),
+        "Content-Type": "application/json",
+    }
+
+
 def signed_requests(count: int, key: SigningKey, port: int) -> list[dict[str, str]]:
+    """``count`` calls of the sample report from KR (distinct message ids and assertions)."""
     url = f"http://127.0.0.1:{port}/v1/seizure-reports"
     now = datetime.now(UTC)
-    requests = []
-    for _ in range(count):
-        message_id = str(uuid.uuid4())
-        requests.append(
-            {
-                "Authorization": "Bearer "
-                + make_assertion(
-                    key,
-                    caller="KR",
-                    receiver_id="JP",
-                    method="POST",
-                    url=url,
-                    now=now,
-                    lifetime=timedelta(seconds=280),
-                ),
-                "X-JWS-Signature": sign_detached(
-                    BODY,
-                    key,
-                    content_type="application/json",
-                    message_id=message_id,
-                    issuer="KR",
-                    audience="JP",
-                    message_type="seizure-report",
-                    issued_at=now,
-                ),
-                "Content-Type": "application/json",
-            }
-        )
-    return requests
+    return [signed_call(key, url, BODY, caller="KR", now=now) for _ in range(count)]
 
 
 def drive(port: int, path: str, headers: list[dict[str, str]] | None, seconds: float, clients: int):
@@ -223,15 +242,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch, scratch_database(args.postgres) as database_url:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-        env.update(
-            GATEWAY_DATABASE_URL=database_url or f"sqlite:///{scratch}/bench.sqlite3",
-            GATEWAY_KEYS_DIR=f"{scratch}/keys",
-            GATEWAY_KEY_PINS_DIR=f"{scratch}/pins",
-            GATEWAY_LOG_LEVEL="WARNING",
-            GATEWAY_RATE_LIMIT_PER_MINUTE="0",  # measure the path, not the allowance
-            PYTHONPATH=str(ROOT),
-        )
+        env = bench_environment(scratch, database_url or f"sqlite:///{scratch}/bench.sqlite3")
         gateway(env, "migrate")
         gateway(env, "keys", "init")
         gateway(env, "keys", "init", "--id", "KR")

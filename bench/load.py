@@ -23,28 +23,31 @@ import base64
 import hashlib
 import http.client
 import json
-import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.inbound_http import bench_server, free_port, gateway, scratch_database  # noqa: E402
+from bench.inbound_http import (  # noqa: E402
+    bench_environment,
+    bench_server,
+    free_port,
+    gateway,
+    scratch_database,
+    signed_call,
+)
 from gateway.audit.export import export_log  # noqa: E402
 from gateway.audit.verify import verify_export  # noqa: E402
 from gateway.exchange.receipts import check_receipt  # noqa: E402
 from gateway.registry import Registry  # noqa: E402
 from gateway.store.db import Database  # noqa: E402
 from gateway.store.models import Message  # noqa: E402
-from gateway.trust.assertions import make_assertion  # noqa: E402
-from gateway.trust.jws import sign_detached  # noqa: E402
 from gateway.trust.keys import Keyring, SigningKey, read_jwk_file  # noqa: E402
 
 SAMPLE = json.loads((ROOT / "specs" / "samples" / "seizure-report.json").read_text())
@@ -64,34 +67,8 @@ def report_of(partner: str, number: int) -> bytes:
 def presigned(partner: str, key: SigningKey, port: int, count: int) -> list[tuple[bytes, dict]]:
     url = f"http://127.0.0.1:{port}/v1/seizure-reports"
     now = datetime.now(UTC)
-    calls = []
-    for number in range(count):
-        body = report_of(partner, number)
-        headers = {
-            "Authorization": "Bearer "
-            + make_assertion(
-                key,
-                caller=partner,
-                receiver_id="JP",
-                method="POST",
-                url=url,
-                now=now,
-                lifetime=timedelta(seconds=280),
-            ),
-            "X-JWS-Signature": sign_detached(
-                body,
-                key,
-                content_type="application/json",
-                message_id=str(uuid.uuid4()),
-                issuer=partner,
-                audience="JP",
-                message_type="seizure-report",
-                issued_at=now,
-            ),
-            "Content-Type": "application/json",
-        }
-        calls.append((body, headers))
-    return calls
+    bodies = [report_of(partner, number) for number in range(count)]
+    return [(body, signed_call(key, url, body, caller=partner, now=now)) for body in bodies]
 
 
 def client(port: int, calls: list[tuple[bytes, dict]], deadline: float, out: list[tuple]) -> None:
@@ -185,17 +162,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch, scratch_database(server_url) as database_url:
         url = database_url or f"sqlite:///{scratch}/load.sqlite3"
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-        env.update(
-            GATEWAY_DATABASE_URL=url,
-            GATEWAY_KEYS_DIR=f"{scratch}/keys",
-            GATEWAY_KEY_PINS_DIR=f"{scratch}/pins",
-            GATEWAY_WEB_SECRET_FILE=f"{scratch}/web-secret",
-            GATEWAY_LOG_LEVEL="WARNING",
-            GATEWAY_RATE_LIMIT_PER_MINUTE="0",  # the load is the point here
-            GATEWAY_WORKERS=str(args.workers),
-            PYTHONPATH=str(ROOT),
-        )
+        env = bench_environment(scratch, url, GATEWAY_WORKERS=str(args.workers))
         gateway(env, "migrate")
         gateway(env, "keys", "init")
         partners = PARTNERS[: args.clients]

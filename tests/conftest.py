@@ -215,19 +215,41 @@ def client(settings: Settings, services: Services) -> Iterator[TestClient]:
         yield test_client
 
 
+def partner_client(
+    http: TestClient, signing_keys: dict[str, SigningKey], admin: str = "KR"
+) -> PartnerClient:
+    """A PartnerClient speaking for ``admin`` to JP through ``http`` (a TestClient)."""
+    return PartnerClient(
+        base_url="http://testserver",
+        caller=admin,
+        receiver="JP",
+        key=signing_keys[admin],
+        receiver_keys=[PinnedKey.from_jwk(signing_keys["JP"].pinned.public_jwk)],
+        http=http,
+    )
+
+
+def stored_counts(services: Services) -> dict[str, int]:
+    """Messages, consumed assertions and audit events: what a refusal must leave unchanged
+    (but for its own audit event)."""
+    from sqlalchemy import func, select
+
+    from gateway.store.models import AuditEvent, Message, SeenAssertion
+
+    with services.database.transaction() as session:
+        return {
+            "messages": session.scalar(select(func.count()).select_from(Message)) or 0,
+            "assertions": session.scalar(select(func.count()).select_from(SeenAssertion)) or 0,
+            "events": session.scalar(select(func.count()).select_from(AuditEvent)) or 0,
+        }
+
+
 @pytest.fixture
 def partner(client: TestClient, signing_keys: dict[str, SigningKey]) -> Any:
     """``partner("KR")``: a PartnerClient speaking for KR to the gateway under test."""
 
     def make(admin: str = "KR") -> PartnerClient:
-        return PartnerClient(
-            base_url="http://testserver",
-            caller=admin,
-            receiver="JP",
-            key=signing_keys[admin],
-            receiver_keys=[PinnedKey.from_jwk(signing_keys["JP"].pinned.public_jwk)],
-            http=client,
-        )
+        return partner_client(client, signing_keys, admin)
 
     return make
 

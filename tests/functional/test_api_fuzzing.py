@@ -33,8 +33,7 @@ from gateway.client.partner import PartnerClient
 from gateway.documents.schemas import load_spec
 from gateway.exchange.delivery import PATHS
 from gateway.settings import Settings, replace
-from gateway.trust.keys import PinnedKey
-from tests.conftest import AUDITOR_TOKEN, OPERATOR_TOKEN, create_accounts
+from tests.conftest import AUDITOR_TOKEN, OPERATOR_TOKEN, create_accounts, partner_client
 
 pytestmark = pytest.mark.functional
 
@@ -133,15 +132,7 @@ def caller(settings: Settings, signing_keys) -> Any:
     services = build_services(fuzz_settings)
     create_accounts(services, {"fuzz": ALL_ROLES})
     with TestClient(create_app(fuzz_settings, services)) as client:
-        partner = PartnerClient(
-            base_url="http://testserver",
-            caller="KR",
-            receiver="JP",
-            key=signing_keys["KR"],
-            receiver_keys=[PinnedKey.from_jwk(signing_keys["JP"].pinned.public_jwk)],
-            http=client,
-        )
-        yield SignedCaller(client, partner)
+        yield SignedCaller(client, partner_client(client, signing_keys))
     services.database.dispose()
 
 

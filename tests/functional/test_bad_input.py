@@ -17,10 +17,11 @@ from typing import Any
 
 import jwt
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from gateway.store.models import AuditEvent, Message, SeenAssertion
+from gateway.store.models import AuditEvent
 from gateway.trust.jws import sign_detached
+from tests.conftest import stored_counts as counts
 
 URL = "http://testserver/v1/seizure-reports"
 PROBLEMS = "https://customs.go.jp/gateway/problems/"
@@ -77,15 +78,6 @@ def message_signature(
         message_type="seizure-report",
         issued_at=datetime.now(UTC),
     )
-
-
-def counts(services) -> dict[str, int]:
-    with services.database.transaction() as session:
-        return {
-            "messages": session.scalar(select(func.count()).select_from(Message)),
-            "assertions": session.scalar(select(func.count()).select_from(SeenAssertion)),
-            "events": session.scalar(select(func.count()).select_from(AuditEvent)),
-        }
 
 
 def post(

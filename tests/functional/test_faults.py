@@ -17,32 +17,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from gateway.app import build_services, create_app
 from gateway.audit.export import export_log
 from gateway.audit.verify import verify_export
-from gateway.client.partner import PartnerClient, check_receipt
+from gateway.client.partner import check_receipt
 from gateway.settings import replace
 from gateway.store.db import normalise_url
-from gateway.store.models import AuditEvent, Message, SeenAssertion
-from gateway.trust.keys import PinnedKey
-from tests.conftest import REQUIRE_ALL
+from gateway.store.models import AuditEvent, Message
+from tests.conftest import REQUIRE_ALL, partner_client, stored_counts
 from tests.processes import GATEWAY, gateway_environment, run
 
 PROBLEMS = "https://customs.go.jp/gateway/problems/"
 ON_POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
-
-
-def counts(services) -> dict[str, int]:
-    with services.database.transaction() as session:
-        return {
-            "messages": session.scalar(select(func.count()).select_from(Message)),
-            "assertions": session.scalar(select(func.count()).select_from(SeenAssertion)),
-            "events": session.scalar(select(func.count()).select_from(AuditEvent)),
-        }
 
 
 def send(partner, body: bytes, message_id: str):
@@ -108,7 +98,7 @@ def test_connection_lost_mid_request_leaves_nothing_half_written(
         )
     korea = partner("KR")
     message_id = str(uuid.uuid4())
-    before = counts(services)
+    before = stored_counts(services)
     try:
         answer = send(korea, sample_json, message_id)
     finally:
@@ -119,7 +109,7 @@ def test_connection_lost_mid_request_leaves_nothing_half_written(
 
     assert_store_unavailable(answer)
     # nothing of the message stayed: only the refusal was recorded (through a new connection)
-    assert counts(services) == {**before, "events": before["events"] + 1}
+    assert stored_counts(services) == {**before, "events": before["events"] + 1}
     with services.database.transaction() as session:
         refusal = session.execute(
             select(AuditEvent).order_by(AuditEvent.log_index.desc()).limit(1)
@@ -209,17 +199,10 @@ def test_disk_full_refuses_with_503_and_loses_nothing(
     full_settings = replace(settings, database_url=f"sqlite:///{database}")
     services = build_services(full_settings)
     with TestClient(create_app(full_settings, services)) as client:
-        korea = PartnerClient(
-            base_url="http://testserver",
-            caller="KR",
-            receiver="JP",
-            key=signing_keys["KR"],
-            receiver_keys=[PinnedKey.from_jwk(signing_keys["JP"].pinned.public_jwk)],
-            http=client,
-        )
+        korea = partner_client(client, signing_keys)
         first = str(uuid.uuid4())
         assert send(korea, sample_json, first).status == 202
-        before = counts(services)
+        before = stored_counts(services)
         filler = fill(small_disk)
         message_id = str(uuid.uuid4())
 
@@ -227,7 +210,7 @@ def test_disk_full_refuses_with_503_and_loses_nothing(
 
         filler.unlink()
         assert_store_unavailable(answer)
-        after = counts(services)
+        after = stored_counts(services)
         assert after["messages"] == before["messages"]
         assert after["assertions"] == before["assertions"]
         # the refusal itself could not be written either; the log is still whole

@@ -27,7 +27,8 @@ from gateway.registry import add_pinned_key
 from gateway.rilo.synthetic import reports
 from gateway.store import migrate
 from gateway.store.models import OutboxMessage
-from gateway.trust.keys import PinnedKey, generate_jwk, public_part, write_private_jwk
+from gateway.trust.keys import generate_jwk, public_part, write_private_jwk
+from tests.conftest import partner_client
 from tests.processes import free_port, serving
 
 pytestmark = pytest.mark.functional
@@ -63,15 +64,7 @@ def jp(settings, hub_process, signing_keys):
     fed = replace(settings, hub_feed=True, partner_endpoints=f"RILO-AP={hub_process['base']}")
     services = build_services(fed)
     with TestClient(create_app(fed, services)) as client:
-        kr = PartnerClient(
-            base_url="http://testserver",
-            caller="KR",
-            receiver="JP",
-            key=signing_keys["KR"],
-            receiver_keys=[PinnedKey.from_jwk(signing_keys["JP"].pinned.public_jwk)],
-            http=client,
-        )
-        yield {"services": services, "settings": fed, "kr": kr}
+        yield {"services": services, "settings": fed, "kr": partner_client(client, signing_keys)}
     services.database.dispose()
 
 

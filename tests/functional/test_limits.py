@@ -23,8 +23,8 @@ from gateway.app import build_services, create_app
 from gateway.client.partner import PartnerClient, check_receipt
 from gateway.settings import Settings, replace
 from gateway.store.db import normalise_url
-from gateway.store.models import AuditEvent, Message, SeenAssertion
-from gateway.trust.keys import PinnedKey
+from gateway.store.models import AuditEvent, Message
+from tests.conftest import partner_client, stored_counts
 from tests.processes import gateway_environment, serving
 
 PROBLEMS = "https://customs.go.jp/gateway/problems/"
@@ -50,14 +50,7 @@ def limited(settings: Settings, signing_keys) -> Iterator[Any]:
         opened.append((client, services))
 
         def partner(admin: str) -> PartnerClient:
-            return PartnerClient(
-                base_url="http://testserver",
-                caller=admin,
-                receiver="JP",
-                key=signing_keys[admin],
-                receiver_keys=[PinnedKey.from_jwk(signing_keys["JP"].pinned.public_jwk)],
-                http=client,
-            )
+            return partner_client(client, signing_keys, admin)
 
         return services, partner
 
@@ -65,15 +58,6 @@ def limited(settings: Settings, signing_keys) -> Iterator[Any]:
     for client, services in opened:
         client.__exit__(None, None, None)
         services.database.dispose()
-
-
-def counts(services) -> dict[str, int]:
-    with services.database.transaction() as session:
-        return {
-            "messages": session.scalar(select(func.count()).select_from(Message)),
-            "assertions": session.scalar(select(func.count()).select_from(SeenAssertion)),
-            "events": session.scalar(select(func.count()).select_from(AuditEvent)),
-        }
 
 
 def last_event(services) -> AuditEvent:
@@ -97,7 +81,7 @@ def test_partner_over_its_allowance_is_refused_with_retry_after(limited, sample_
     services, partner = limited(rate_limit_per_minute=6, rate_limit_burst=3)
     korea = partner("KR")
     assert [send(korea, sample_json).status for _ in range(3)] == [202, 202, 202]
-    before = counts(services)
+    before = stored_counts(services)
 
     answer = send(korea, sample_json)
 
@@ -106,7 +90,7 @@ def test_partner_over_its_allowance_is_refused_with_retry_after(limited, sample_
     problem = answer.json()
     assert problem["type"] == PROBLEMS + "rate-limited"
     assert answer.retry_after == 10  # six a minute: the next one in ten seconds
-    assert counts(services) == {**before, "events": before["events"] + 1}
+    assert stored_counts(services) == {**before, "events": before["events"] + 1}
     event = last_event(services)
     assert event.tag == "partner:seizure-report:refused"
     assert event.detail["problem"] == "rate-limited" and event.partner == "KR"
@@ -216,7 +200,7 @@ def test_statement_over_the_timeout_is_cancelled_and_nothing_is_kept(
     limited, table_lock, sample_json
 ):
     services, partner = limited(database_statement_timeout_seconds=1)
-    before = counts(services)
+    before = stored_counts(services)
     table_lock.hold("message")
 
     answer = send(partner("KR"), sample_json)
@@ -225,5 +209,5 @@ def test_statement_over_the_timeout_is_cancelled_and_nothing_is_kept(
     assert answer.status == 503
     assert answer.json()["type"] == PROBLEMS + "store-unavailable"
     assert answer.retry_after == 5
-    assert counts(services) == {**before, "events": before["events"] + 1}  # the refusal only
+    assert stored_counts(services) == {**before, "events": before["events"] + 1}  # the refusal only
     assert last_event(services).detail["problem"] == "store-unavailable"
