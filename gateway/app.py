@@ -77,6 +77,8 @@ class Services:
     feed: Feed | None
     #: Partners' allowances of calls, counted after authentication.
     rate_limiter: RateLimiter
+    #: Sign-in attempts on the pages, per account name.
+    sign_in_limiter: RateLimiter
 
 
 class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -203,6 +205,9 @@ def build_services(settings: Settings) -> Services:
         hub,
         feed,
         rate_limiter,
+        RateLimiter(
+            Allowance(settings.sign_in_per_minute, settings.sign_in_burst), share=settings.workers
+        ),
     )
 
 

@@ -102,6 +102,10 @@ class Settings:
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 120
     rate_limits: str = ""
+    #: Sign-in attempts on the pages, per account: at once, then one more a minute (after that
+    #: the page answers 429 without trying the password).
+    sign_in_burst: int = 5
+    sign_in_per_minute: int = 1
     #: Seconds a caller has to send its body (408 after), and the gateway to answer (503 after).
     body_timeout_seconds: int = 10
     request_timeout_seconds: int = 30

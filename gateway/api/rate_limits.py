@@ -1,4 +1,4 @@
-"""Per-partner rate limits: a token bucket per authenticated caller.
+"""Rate limits: a token bucket per authenticated partner (and per account signing in to the pages).
 
 A partner may send ``per_minute`` calls a minute on average, and up to ``burst`` at once after
 a quiet spell. The buckets live in the worker process: with N workers each holds a 1/N share of

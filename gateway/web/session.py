@@ -4,7 +4,8 @@ configured, the identity a single-sign-on reverse proxy puts in a header.
 Sessions live in signed cookies (HttpOnly, Secure, SameSite=Strict) that hold the username and
 the sign-in time only; the account is read again on every request, so a disabled account or a
 changed role takes effect at once. Every form carries a CSRF token. Sign-in, failed sign-in and
-sign-out are audit events.
+sign-out are audit events. An account name may be tried ``sign_in_burst`` times at once, then
+``sign_in_per_minute`` a minute (429 beyond, without trying the password).
 
 The SSO header (``identity_header``) is believed only from the proxies listed in
 ``identity_header_proxies``; from anywhere else it is ignored.
@@ -24,6 +25,7 @@ import flask
 
 from gateway.api.context import services
 from gateway.audit import log as audit_log
+from gateway.errors import RateLimitedError
 from gateway.people import Person
 
 SESSION_SECONDS = 8 * 3600
@@ -122,6 +124,23 @@ def session_pages(web: flask.Blueprint) -> None:
         if flask.request.method == "POST":
             check_csrf()
             username = flask.request.form.get("username", "").strip().lower()
+            try:  # guessing a password costs the guesser time, not only argon2id's
+                services().sign_in_limiter.take(f"sign-in:{username}")
+            except RateLimitedError as refused:
+                _record(
+                    "web:session:refused",
+                    "web",
+                    {"username": username[:64], "reason": "too many attempts"},
+                )
+                return (
+                    flask.render_template(
+                        "login.html",
+                        error="Too many sign-in attempts for this account; "
+                        f"try again in {refused.retry_after} seconds.",
+                    ),
+                    429,
+                    {"Retry-After": str(refused.retry_after)},
+                )
             person = services().accounts.authenticate(
                 username, flask.request.form.get("password", ""), now=datetime.now(UTC)
             )

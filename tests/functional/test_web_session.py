@@ -152,3 +152,27 @@ def test_identity_header_from_an_untrusted_address_is_ignored(browser):
         "/web/audit/events", headers={"X-Forwarded-User": "ito"}, follow_redirects=False
     )
     assert response.status_code == 302
+
+
+def test_password_guessing_is_slowed_to_the_sign_in_allowance(settings, people):
+    """Five wrong passwords at once, then the sixth attempt (even the right one) is refused
+    without trying the password, and audited; another account is not affected."""
+    limited = replace(settings, sign_in_burst=5, sign_in_per_minute=1)
+    services = build_services(limited)
+    with TestClient(create_app(limited, services), base_url="https://testserver") as client:
+        statuses = [sign_in(client, "ito", "wrong-guess").status_code for _ in range(5)]
+        assert statuses == [401] * 5
+        refused = sign_in(client, "ito")  # the right password, too late
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert "Too many sign-in attempts" in refused.text
+        assert sign_in(client, "suzuki").status_code == 302
+    with services.database.transaction() as session:
+        details = [
+            e.detail
+            for e in session.execute(
+                select(AuditEvent).where(AuditEvent.tag == "web:session:refused")
+            ).scalars()
+        ]
+    services.database.dispose()
+    assert details[-1] == {"username": "ito", "reason": "too many attempts"}
