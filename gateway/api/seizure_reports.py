@@ -10,7 +10,7 @@ import flask
 from gateway.api.context import services
 from gateway.api.messages import incoming, receipt_response
 from gateway.api.signing import sign_response
-from gateway.exchange.inbound import read_own_message
+from gateway.exchange.readback import read_own_message
 
 
 def post_seizure_report(token_info: dict[str, Any]) -> flask.Response:

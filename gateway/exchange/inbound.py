@@ -19,10 +19,10 @@ edge) records the refusal in the audit log.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -43,47 +43,22 @@ from gateway.errors import (
     SignatureMissingError,
 )
 from gateway.exchange import replay
+from gateway.exchange.links import Withdrawals, link_answer
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.receipts import SignedReceipt, make_receipt
-from gateway.exchange.received import Link, Received
+from gateway.exchange.received import BatchIngest, HubFeed, Link, Received, RequestCases
 from gateway.origin.register import OriginRegister
 from gateway.policy.engine import decide
 from gateway.policy.model import Context, Decision, PolicySet
 from gateway.registry import Registry
 from gateway.store.db import Database
-from gateway.store.models import Message, OutboxMessage
+from gateway.store.models import Message
 from gateway.trust.assertions import VerifiedAssertion
 from gateway.trust.jws import MessageHeader, verify_detached
 from gateway.trust.keys import Keyring
 from gateway.trust.xmldsig import AuthorityCertificate
 
 Clock = Callable[[], datetime]
-
-
-class BatchIngest(Protocol):
-    """Where the hub takes a member's batch in (gateway.rilo.hub.Hub)."""
-
-    def batch_received(self, session: Session, received: Received) -> None: ...
-
-    def withdraw(
-        self, session: Session, member: str, report_ids: Iterable[str], *, now: datetime
-    ) -> int: ...
-
-
-class HubFeed(Protocol):
-    """A member's feed to the hub (gateway.rilo.feed.Feed)."""
-
-    def report_received(self, session: Session, received: Received) -> None: ...
-
-    def withdraw_onward(
-        self, session: Session, source_message_id: str, *, reason: str, now: datetime
-    ) -> int: ...
-
-
-class RequestCases(Protocol):
-    """Where a received request for assistance opens its case (gateway.review.cases.Cases)."""
-
-    def request_received(self, session: Session, received: Received) -> None: ...
 
 
 def utc_now() -> datetime:
@@ -138,10 +113,10 @@ class Inbound:
         self._keyring = keyring
         self._reader = reader
         self._schemas = json_schemas
-        self._outbound = outbound
         self._db = database
         self._skew = clock_skew
         self._clock = clock
+        self._withdrawals = Withdrawals(outbound=outbound, feed=feed, hub=hub)
 
     def receive_seizure_report(self, incoming: IncomingMessage) -> Accepted:
         """Stored; and passed on to the RILO A/P hub as its policy allows, when this gateway
@@ -156,7 +131,7 @@ class Inbound:
 
     def receive_assistance_answer(self, incoming: IncomingMessage) -> Accepted:
         """An answer must name a request this gateway sent to the caller."""
-        return self._receive(incoming, "assistance-answer", link=self._link_answer)
+        return self._receive(incoming, "assistance-answer", link=link_answer)
 
     def receive_certificate_of_origin(self, incoming: IncomingMessage) -> Accepted:
         """An issue or amendment; an authority-issued certificate's XML Signature must verify
@@ -214,88 +189,11 @@ class Inbound:
         self._schemas.check(COMPONENTS[message_type], document)
         return dict(document), None
 
-    def _link_answer(self, session: Session, received: Received) -> None:
-        caller, message_id, document = received.caller, received.message_id, received.document
-        now = received.now
-        request = session.execute(
-            select(OutboxMessage).where(
-                OutboxMessage.message_id == document["in_reply_to"],
-                OutboxMessage.recipient == caller,
-                OutboxMessage.message_type == "assistance-request",
-            )
-        ).scalar_one_or_none()
-        if request is None:
-            raise NotFoundError(f"no request {document['in_reply_to']} was sent to {caller}")
-        audit_log.append(
-            session,
-            audit_log.Event(
-                tag="partner:assistance-request:answered",
-                occurred_at=now,
-                actor=caller,
-                partner=caller,
-                message_id=request.message_id,
-                body_sha256=request.body_sha256,
-                detail={
-                    "answer": message_id,
-                    "outcome": document["outcome"],
-                    "reason": document.get("reason"),
-                },
-            ),
-        )
-
     def receive_withdrawal(self, incoming: IncomingMessage) -> Accepted:
         """A sender withdraws (or supersedes) a message it sent (PROTOCOL §7): both are kept, the
         old one is marked withdrawn, and the withdrawal follows it wherever it was passed on."""
         # Not decided by the policy: it retracts what this gateway already holds from the caller.
-        return self._receive(incoming, "withdrawal", link=self._apply_withdrawal, decided=False)
-
-    def _apply_withdrawal(self, session: Session, received: Received) -> None:
-        caller, withdrawal_id, document = received.caller, received.message_id, received.document
-        now = received.now
-        original = session.execute(
-            select(Message)
-            .where(
-                Message.message_id == document["withdraws"],
-                Message.sender == caller,
-                Message.direction == "in",
-            )
-            .with_for_update()
-        ).scalar_one_or_none()
-        if original is None:
-            raise NotFoundError(f"no message {document['withdraws']} received from {caller}")
-        if original.withdrawn_at is None:
-            original.withdrawn_at, original.withdrawn_by = now, withdrawal_id
-        passed_on = (
-            self._outbound.withdraw_onward(
-                session, original.message_id, reason=document["reason"], now=now
-            )
-            if self._outbound is not None
-            else 0
-        )
-        if self._feed is not None:
-            passed_on += self._feed.withdraw_onward(
-                session, original.message_id, reason=document["reason"], now=now
-            )
-        if original.message_type == "seizure-report-batch" and self._hub is not None:
-            items = document.get("items") or [r["report_id"] for r in original.document["reports"]]
-            self._hub.withdraw(session, caller, items, now=now)
-        audit_log.append(
-            session,
-            audit_log.Event(
-                tag=f"partner:{original.message_type}:withdrawn",
-                occurred_at=now,
-                actor=caller,
-                partner=caller,
-                message_id=original.message_id,
-                body_sha256=original.body_sha256,
-                detail={
-                    "withdrawal": withdrawal_id,
-                    "reason": document["reason"],
-                    "superseded_by": document.get("superseded_by"),
-                    "passed_on_to": passed_on,
-                },
-            ),
-        )
+        return self._receive(incoming, "withdrawal", link=self._withdrawals.apply, decided=False)
 
     def _receive(
         self,
@@ -502,49 +400,4 @@ class Inbound:
         replay.consume(session, incoming.assertion, now=now, skew=self._skew)
         return Accepted(
             existing.message_id, False, SignedReceipt(existing.receipt, existing.receipt_signature)
-        )
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    message_id: str
-    content_type: str
-    body: bytes
-    signature: str
-    message_type: str
-
-
-def read_own_message(
-    database: Database,
-    assertion: VerifiedAssertion,
-    message_id: str,
-    *,
-    now: datetime,
-    skew: timedelta,
-) -> StoredMessage:
-    """A message the caller sent, as received; NotFoundError for any other (PROTOCOL §6)."""
-    with database.transaction() as session:
-        replay.consume(session, assertion, now=now, skew=skew)
-        found = session.execute(
-            select(Message).where(
-                Message.message_id == message_id,
-                Message.sender == assertion.caller,
-                Message.direction == "in",
-            )
-        ).scalar_one_or_none()
-        if found is None:
-            raise NotFoundError(f"no message {message_id} sent by {assertion.caller}")
-        audit_log.append(
-            session,
-            audit_log.Event(
-                tag=f"partner:{found.message_type}:read",
-                occurred_at=now,
-                actor=assertion.caller,
-                partner=assertion.caller,
-                message_id=message_id,
-                body_sha256=found.body_sha256,
-            ),
-        )
-        return StoredMessage(
-            found.message_id, found.content_type, found.body, found.signature, found.message_type
         )

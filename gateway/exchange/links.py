@@ -1,0 +1,110 @@
+"""What receiving an answer or a withdrawal changes besides storing it (the inbound "links").
+
+* An answer to a request for assistance must name a request this gateway sent to the caller.
+* A withdrawal (PROTOCOL §7) marks the original withdrawn (both are kept) and follows it to every
+  partner it was passed on to, to the RILO A/P hub through this member's feed, and, at the hub,
+  withdraws the batch's reports from the counts.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.audit import log as audit_log
+from gateway.errors import NotFoundError
+from gateway.exchange.outbound import Outbound
+from gateway.exchange.received import BatchIngest, HubFeed, Received
+from gateway.store.models import Message, OutboxMessage
+
+
+def link_answer(session: Session, received: Received) -> None:
+    """An answer must name a request this gateway sent to the caller; the request's log shows it
+    answered."""
+    caller, message_id, document = received.caller, received.message_id, received.document
+    now = received.now
+    request = session.execute(
+        select(OutboxMessage).where(
+            OutboxMessage.message_id == document["in_reply_to"],
+            OutboxMessage.recipient == caller,
+            OutboxMessage.message_type == "assistance-request",
+        )
+    ).scalar_one_or_none()
+    if request is None:
+        raise NotFoundError(f"no request {document['in_reply_to']} was sent to {caller}")
+    audit_log.append(
+        session,
+        audit_log.Event(
+            tag="partner:assistance-request:answered",
+            occurred_at=now,
+            actor=caller,
+            partner=caller,
+            message_id=request.message_id,
+            body_sha256=request.body_sha256,
+            detail={
+                "answer": message_id,
+                "outcome": document["outcome"],
+                "reason": document.get("reason"),
+            },
+        ),
+    )
+
+
+class Withdrawals:
+    """The link of a received withdrawal, wired to where this gateway passes messages on."""
+
+    def __init__(
+        self, *, outbound: Outbound | None, feed: HubFeed | None, hub: BatchIngest | None
+    ) -> None:
+        self._outbound = outbound
+        self._feed = feed
+        self._hub = hub
+
+    def apply(self, session: Session, received: Received) -> None:
+        """Mark the original withdrawn and pass the withdrawal on wherever it went."""
+        caller, withdrawal_id, document = received.caller, received.message_id, received.document
+        now = received.now
+        original = session.execute(
+            select(Message)
+            .where(
+                Message.message_id == document["withdraws"],
+                Message.sender == caller,
+                Message.direction == "in",
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
+        if original is None:
+            raise NotFoundError(f"no message {document['withdraws']} received from {caller}")
+        if original.withdrawn_at is None:
+            original.withdrawn_at, original.withdrawn_by = now, withdrawal_id
+        passed_on = (
+            self._outbound.withdraw_onward(
+                session, original.message_id, reason=document["reason"], now=now
+            )
+            if self._outbound is not None
+            else 0
+        )
+        if self._feed is not None:
+            passed_on += self._feed.withdraw_onward(
+                session, original.message_id, reason=document["reason"], now=now
+            )
+        if original.message_type == "seizure-report-batch" and self._hub is not None:
+            items = document.get("items") or [r["report_id"] for r in original.document["reports"]]
+            self._hub.withdraw(session, caller, items, now=now)
+        audit_log.append(
+            session,
+            audit_log.Event(
+                tag=f"partner:{original.message_type}:withdrawn",
+                occurred_at=now,
+                actor=caller,
+                partner=caller,
+                message_id=original.message_id,
+                body_sha256=original.body_sha256,
+                detail={
+                    "withdrawal": withdrawal_id,
+                    "reason": document["reason"],
+                    "superseded_by": document.get("superseded_by"),
+                    "passed_on_to": passed_on,
+                },
+            ),
+        )
