@@ -9,28 +9,26 @@ The four-eyes rule lives in :meth:`Outbound.approve` and so holds whatever the i
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
-from gateway.audit.queries import EventQuery, search_events
-from gateway.errors import DocumentError, ForbiddenError, NotFoundError, StateConflictError
+from gateway.errors import DocumentError, ForbiddenError, StateConflictError
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.received import Received
 from gateway.people import Person
 from gateway.policy.engine import decide
 from gateway.policy.model import Context, Decision, PolicySet
 from gateway.registry import Registry
-from gateway.review import workflow
+from gateway.review import records, workflow
 from gateway.store.db import Database
-from gateway.store.models import Message, OutboxMessage, ReviewCase
+from gateway.store.models import OutboxMessage, ReviewCase
 
 #: When no framework in force names an answer deadline.
 DEFAULT_DEADLINE_DAYS = 60
@@ -133,7 +131,7 @@ class Cases:
     ) -> dict[str, Any]:
         """An officer drafts a disclosure (or a request to a partner): decided, redacted and
         signed as it will go, held in the outbox until approved."""
-        _require_case_role(person)
+        records.require_case_role(person)
         if message_type not in ("seizure-report", "assistance-request"):
             raise DocumentError("a draft is a seizure-report or an assistance-request")
         created: list[int] = []
@@ -188,7 +186,7 @@ class Cases:
     ) -> dict[str, Any]:
         """Take action ``name`` on a case; the case as it is afterwards."""
         with self._db.transaction() as session:
-            case = self._case(session, case_id, lock=True)
+            case = records.stored_case(session, case_id, lock=True)
             target = workflow.transition(
                 case.kind,
                 case.state,
@@ -205,7 +203,7 @@ class Cases:
             self._discard(case_id, person, name, target, now, reason, note)
         else:
             with self._db.transaction() as session:
-                case = self._case(session, case_id, lock=True)
+                case = records.stored_case(session, case_id, lock=True)
                 self._check_still(case, name, person)
                 detail: dict[str, Any] = {}
                 if name == "assign":
@@ -239,14 +237,14 @@ class Cases:
         markings: Mapping[str, str] | None,
     ) -> None:
         with self._db.transaction() as session:
-            case = self._case(session, case_id)
+            case = records.stored_case(session, case_id)
             if case.assignee != person.username:
                 raise ForbiddenError(f"the case is assigned to {case.assignee}; decide it as them")
             document = self._answer(case, outcome, reason, answers, markings)
             partner, purpose = case.partner, case.purpose or "intelligence"
 
         def record(session: Session, row: OutboxMessage) -> None:
-            case = self._case(session, case_id, lock=True)
+            case = records.stored_case(session, case_id, lock=True)
             self._check_still(case, "decide", person)
             case.outbox_id, case.drafted_by, case.draft = row.message_id, person.username, document
             self._move(session, case, "decide", outcome, person, now, reason, note, {})
@@ -264,12 +262,12 @@ class Cases:
 
     def _approve(self, case_id: int, person: Person, target: str, now: datetime) -> None:
         with self._db.transaction() as session:
-            outbox_id = self._case(session, case_id).outbox_id
+            outbox_id = records.stored_case(session, case_id).outbox_id
         if outbox_id is None:
             raise StateConflictError("there is nothing to approve")
 
         def record(session: Session, row: OutboxMessage) -> None:
-            case = self._case(session, case_id, lock=True)
+            case = records.stored_case(session, case_id, lock=True)
             self._check_still(case, "approve", person)
             case.approved_by = person.username
             self._move(session, case, "approve", target, person, now, None, None, {})
@@ -294,12 +292,12 @@ class Cases:
     ) -> None:
         """Send a held answer back to review, or refuse a draft: the held message never goes."""
         with self._db.transaction() as session:
-            outbox_id = self._case(session, case_id).outbox_id
+            outbox_id = records.stored_case(session, case_id).outbox_id
         if outbox_id is None:
             raise StateConflictError("there is nothing held to send back")
 
         def record(session: Session) -> None:
-            case = self._case(session, case_id, lock=True)
+            case = records.stored_case(session, case_id, lock=True)
             self._check_still(case, name, person)
             if name == "return":
                 case.outbox_id = None
@@ -352,9 +350,9 @@ class Cases:
     ) -> Preview:
         """The exact document the partner would receive, beside the original, with the policy's
         explanation; of a proposed decision (nothing is written) or of what is held."""
-        _require_case_role(person)
+        records.require_case_role(person)
         with self._db.transaction() as session:
-            case = self._case(session, case_id)
+            case = records.stored_case(session, case_id)
             if outcome is not None:
                 if outcome not in workflow.OUTCOMES:
                     raise StateConflictError(f"a decision is one of {', '.join(workflow.OUTCOMES)}")
@@ -403,105 +401,22 @@ class Cases:
         overdue: bool = False,
         limit: int = 200,
     ) -> list[dict[str, Any]]:
-        """Cases, the earliest due first (those without a due date last), open ones by default."""
-        with self._db.transaction() as session:
-            query = select(ReviewCase)
-            if state == "all":
-                pass
-            elif state:
-                query = query.where(ReviewCase.state == state)
-            else:
-                query = query.where(ReviewCase.state.in_(workflow.OPEN_STATES))
-            if partner:
-                query = query.where(ReviewCase.partner == partner)
-            if assignee:
-                query = query.where(ReviewCase.assignee == assignee)
-            if overdue:
-                query = query.where(
-                    ReviewCase.due_date < today, ReviewCase.state.in_(workflow.OPEN_STATES)
-                )
-            query = query.order_by(
-                ReviewCase.due_date.is_(None), ReviewCase.due_date, ReviewCase.id
-            )
-            return [_summary(c, today) for c in session.execute(query.limit(limit)).scalars()]
+        """See :func:`gateway.review.records.case_queue`."""
+        return records.case_queue(
+            self._db,
+            today=today,
+            state=state,
+            partner=partner,
+            assignee=assignee,
+            overdue=overdue,
+            limit=limit,
+        )
 
     def get(self, case_id: int, person: Person, *, now: datetime) -> dict[str, Any]:
-        """A case with its request, its answer or draft in the outbox, its history and the
-        actions this person may take."""
-        _require_case_role(person)
-        with self._db.transaction() as session:
-            case = self._case(session, case_id)
-            record = _summary(case, now.date())
-            record["draft"] = case.draft
-            record["reason"], record["note"] = case.reason, case.note
-            record["drafted_by"], record["approved_by"] = case.drafted_by, case.approved_by
-            ids = [i for i in (case.request_id, case.outbox_id) if i]
-            if case.request_id:
-                request = session.execute(
-                    select(Message).where(Message.message_id == case.request_id)
-                ).scalar_one()
-                record["request"] = {
-                    "message_id": request.message_id,
-                    "sender": request.sender,
-                    "received_at": request.received_at.isoformat(),
-                    "document": request.document,
-                    "body": base64.b64encode(request.body).decode() if request.body else None,
-                    "signature": request.signature,
-                    "signature_kid": request.signature_kid,
-                    "markings": {
-                        "originator": request.originator,
-                        "handling_code": request.handling_code,
-                        "tlp": request.tlp,
-                    },
-                }
-            related: list[ColumnElement[bool]] = [OutboxMessage.message_id.in_(ids)]
-            if case.request_id:  # withdrawals and anything else passed on from the request
-                related.append(OutboxMessage.source_message_id == case.request_id)
-            outgoing = session.execute(
-                select(OutboxMessage).where(or_(*related)).order_by(OutboxMessage.id)
-            ).scalars()
-            record["outgoing"] = [
-                {
-                    "message_id": row.message_id,
-                    "message_type": row.message_type,
-                    "state": row.state,
-                    "created_by": row.created_by,
-                    "approved_by": row.approved_by,
-                    "attempts": row.attempts,
-                    "receipt": json.loads(row.receipt) if row.receipt else None,
-                    "acknowledged_at": row.acknowledged_at.isoformat()
-                    if row.acknowledged_at
-                    else None,
-                }
-                for row in outgoing
-            ]
-            ids += [o["message_id"] for o in record["outgoing"]]
-        history: list[dict[str, Any]] = []
-        for message_id in dict.fromkeys(ids):
-            history += search_events(self._db, EventQuery(message_id=message_id, limit=1000))
-        record["history"] = sorted(
-            {e["log_index"]: e for e in history}.values(), key=lambda e: e["log_index"]
-        )
-        if (
-            case.kind == "disclosure"
-            and record["state"] == "approved"
-            and any(o["state"] == "acknowledged" for o in record["outgoing"])
-        ):
-            record["state"] = "sent"  # approved, and the partner's receipt is stored
-        record["actions"] = workflow.available(case.kind, case.state, person.roles)
-        record["outgoing"] = [_compact(o) for o in record["outgoing"]]
-        return _compact(record)
+        """See :func:`gateway.review.records.case_record`."""
+        return records.case_record(self._db, case_id, person, now=now)
 
     # --- helpers ------------------------------------------------------------------------------
-
-    def _case(self, session: Session, case_id: int, *, lock: bool = False) -> ReviewCase:
-        query = select(ReviewCase).where(ReviewCase.id == case_id)
-        case: ReviewCase | None = session.execute(
-            query.with_for_update() if lock else query
-        ).scalar_one_or_none()
-        if case is None:
-            raise NotFoundError(f"no case {case_id}")
-        return case
 
     def _check_still(self, case: ReviewCase, name: str, person: Person) -> None:
         """Under the lock: the action is still legal (another officer may have acted first)."""
@@ -557,36 +472,3 @@ class Cases:
                 detail={"case": case.id, "kind": case.kind, **detail},
             ),
         )
-
-
-def _require_case_role(person: Person) -> None:
-    if not person.roles & workflow.CASE_ROLES:
-        raise ForbiddenError("cases are for officers and supervisors")
-
-
-def _compact(record: dict[str, Any]) -> dict[str, Any]:
-    """Absent rather than null (the spec's records have no nullable members)."""
-    return {k: v for k, v in record.items() if v is not None}
-
-
-def _summary(case: ReviewCase, today: date) -> dict[str, Any]:
-    return _compact(
-        {
-            "id": case.id,
-            "kind": case.kind,
-            "state": case.state,
-            "partner": case.partner,
-            "message_type": case.message_type,
-            "subject": case.subject,
-            "purpose": case.purpose,
-            "assignee": case.assignee,
-            "request_id": case.request_id,
-            "outbox_id": case.outbox_id,
-            "due_date": case.due_date.isoformat() if case.due_date else None,
-            "overdue": bool(
-                case.due_date and case.due_date < today and case.state in workflow.OPEN_STATES
-            ),
-            "created_at": case.created_at.isoformat(),
-            "updated_at": case.updated_at.isoformat(),
-        }
-    )
