@@ -47,8 +47,7 @@ def keys_init(
         generate_jwk,
         private_key_path,
         public_part,
-        read_encrypted_private_key,
-        read_jwk_file,
+        read_private_key,
         write_encrypted_private_key,
         write_private_jwk,
     )
@@ -61,11 +60,7 @@ def keys_init(
             raise click.ClickException("--encrypt needs key_passphrase_file")
         path = private_key_path(settings.keys_dir, admin_id)
         if path.exists():
-            jwk = (
-                read_encrypted_private_key(path, passphrase)
-                if path.suffix == ".pem"
-                else read_jwk_file(path)
-            )
+            jwk = read_private_key(path, passphrase)
             click.echo(f"{admin_id}: key {jwk.get('kid')} already in {path}")
         else:
             jwk = generate_jwk(curve)

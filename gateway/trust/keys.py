@@ -207,6 +207,13 @@ def private_key_path(keys_dir: Path, gateway_id: str) -> Path:
     return encrypted if encrypted.exists() else keys_dir / f"{gateway_id}.private.jwk"
 
 
+def read_private_key(path: Path, passphrase: bytes | None) -> dict[str, Any]:
+    """The private JWK in ``path``: an encrypted PEM (which needs ``passphrase``) or a JWK."""
+    if path.suffix == ".pem":
+        return read_encrypted_private_key(path, passphrase)
+    return read_jwk_file(path)
+
+
 def read_jwk_file(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -231,13 +238,9 @@ class Keyring:
     def load(cls, keys_dir: Path, gateway_id: str, passphrase: bytes | None = None) -> Keyring:
         """Load this gateway's private key (:func:`private_key_path`; an encrypted one needs
         ``passphrase``) and any retired ``<ID>.*.public.jwk`` beside it."""
-        path = private_key_path(keys_dir, gateway_id)
-        jwk = (
-            read_encrypted_private_key(path, passphrase)
-            if path.suffix == ".pem"
-            else read_jwk_file(path)
+        active = SigningKey.from_jwk(
+            read_private_key(private_key_path(keys_dir, gateway_id), passphrase)
         )
-        active = SigningKey.from_jwk(jwk)
         retired = [
             PinnedKey.from_jwk(read_jwk_file(path))
             for path in sorted(keys_dir.glob(f"{gateway_id}.*.public.jwk"))
