@@ -74,7 +74,7 @@ class SeizureReportReader:
     def read(self, body: bytes, content_type: str) -> SeizureReport:
         if media_kind(content_type) == "json":
             document = parse_json(body, max_bytes=self.max_bytes)
-            self._json.check(JSON_COMPONENT, document)
+            self._json.check_compiled_first(JSON_COMPONENT, document)
         else:
             root = parse_xml(body, max_bytes=self.max_bytes, max_depth=self._max_depth)
             if etree.QName(root).namespace != XML_NAMESPACE:

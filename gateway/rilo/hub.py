@@ -161,11 +161,10 @@ class Hub:
         if len(reports) > self._max_batch:
             raise DocumentError(f"/reports: at most {self._max_batch} reports per batch")
         for index, document in enumerate(reports):
-            if not self._schemas.is_valid("SeizureReport", document):
-                try:
-                    self._schemas.check("SeizureReport", document)
-                except DocumentError as error:
-                    raise DocumentError(f"/reports/{index}{error.detail}") from error
+            try:
+                self._schemas.check_compiled_first("SeizureReport", document)
+            except DocumentError as error:
+                raise DocumentError(f"/reports/{index}{error.detail}") from error
             present = [name for name in PERSONAL if name in document]
             if present:
                 raise DocumentError(
