@@ -89,7 +89,7 @@ def test_partner_over_its_allowance_is_refused_with_retry_after(limited, sample_
     assert answer.signature is not None, answer.signature_error  # signed like every answer
     problem = answer.json()
     assert problem["type"] == PROBLEMS + "rate-limited"
-    assert answer.retry_after == 10  # six a minute: the next one in ten seconds
+    assert 1 <= answer.retry_after <= 10  # six a minute: the next one within ten seconds
     assert stored_counts(services) == {**before, "events": before["events"] + 1}
     event = last_event(services)
     assert event.tag == "partner:seizure-report:refused"
@@ -99,7 +99,8 @@ def test_partner_over_its_allowance_is_refused_with_retry_after(limited, sample_
 
 
 def test_a_partner_given_a_larger_allowance_gets_it(limited, sample_json):
-    _, partner = limited(rate_limit_per_minute=6, rate_limit_burst=1, rate_limits="KR=600:4")
+    # one call a minute after the burst: no token comes back while the test runs, however slow
+    _, partner = limited(rate_limit_per_minute=1, rate_limit_burst=1, rate_limits="KR=1:4")
     assert [send(partner("KR"), sample_json).status for _ in range(5)] == [202] * 4 + [429]
     us = partner("US")
     body = report_from(sample_json, "US")
