@@ -93,9 +93,16 @@ def bench_environment(scratch: str, database_url: str, **extra: str) -> dict[str
 
 
 def signed_call(
-    key: SigningKey, url: str, body: bytes, *, caller: str, now: datetime
+    key: SigningKey,
+    url: str,
+    body: bytes,
+    *,
+    caller: str,
+    now: datetime,
+    message_id: str | None = None,
 ) -> dict[str, str]:
-    """The headers of one seizure report from ``caller``: assertion, JWS over ``body``."""
+    """The headers of one seizure report from ``caller``: assertion, JWS over ``body`` naming
+    ``message_id`` (a new one if not given)."""
     return {
         "Authorization": "Bearer "
         + make_assertion(
@@ -111,7 +118,7 @@ def signed_call(
             body,
             key,
             content_type="application/json",
-            message_id=str(uuid.uuid4()),
+            message_id=message_id or str(uuid.uuid4()),
             issuer=caller,
             audience="JP",
             message_type="seizure-report",

@@ -19,7 +19,6 @@ Prints throughput, p50/p99 latency, errors and the checks.
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import http.client
 import json
@@ -28,11 +27,14 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select  # noqa: E402
 
 from bench.inbound_http import (  # noqa: E402
     bench_environment,
@@ -64,18 +66,25 @@ def report_of(partner: str, number: int) -> bytes:
     return json.dumps(document).encode()
 
 
-def presigned(partner: str, key: SigningKey, port: int, count: int) -> list[tuple[bytes, dict]]:
+def presigned(
+    partner: str, key: SigningKey, port: int, count: int
+) -> list[tuple[str, bytes, dict]]:
+    """(message id, body, headers) of ``count`` distinct reports from ``partner``."""
     url = f"http://127.0.0.1:{port}/v1/seizure-reports"
     now = datetime.now(UTC)
-    bodies = [report_of(partner, number) for number in range(count)]
-    return [(body, signed_call(key, url, body, caller=partner, now=now)) for body in bodies]
+    calls = []
+    for number in range(count):
+        message_id, body = str(uuid.uuid4()), report_of(partner, number)
+        headers = signed_call(key, url, body, caller=partner, now=now, message_id=message_id)
+        calls.append((message_id, body, headers))
+    return calls
 
 
 def client(port: int, calls: list[tuple[bytes, dict]], deadline: float, out: list[tuple]) -> None:
     """Send ``calls`` in order until the deadline; append (latency, status, body, headers,
     answer body, answer signature) per call."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    for body, headers in calls:
+    for message_id, body, headers in calls:
         if time.monotonic() >= deadline:
             break
         started = time.perf_counter()
@@ -88,7 +97,7 @@ def client(port: int, calls: list[tuple[bytes, dict]], deadline: float, out: lis
             connection.close()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             status, answer, signature = 0, str(error).encode(), None
-        out.append((time.perf_counter() - started, status, body, headers, answer, signature))
+        out.append((time.perf_counter() - started, status, message_id, body, answer, signature))
     connection.close()
 
 
@@ -116,14 +125,13 @@ def check_everything(database_url: str, scratch: Path, results: list[tuple]) -> 
     receipts_checked = leaves_found = stored = 0
     with database.transaction() as session:
         digests = dict(
-            session.query(Message.message_id, Message.body_sha256).filter(Message.direction == "in")
+            session.execute(
+                select(Message.message_id, Message.body_sha256).where(Message.direction == "in")
+            ).all()
         )
-    for _, status, body, headers, answer, signature in results:
+    for _, status, message_id, body, answer, signature in results:
         if status != 202:
             continue
-        message_id = json.loads(
-            base64.urlsafe_b64decode(headers["X-JWS-Signature"].split(".")[0] + "==")
-        )["msgid"]
         receipt = check_receipt(
             answer,
             signature,

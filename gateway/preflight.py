@@ -60,11 +60,11 @@ def disk_findings(settings: Settings) -> list[Finding]:
     findings, seen = [], set()
     for place in written_directories(settings):
         directory = _existing(place)
-        free_mb = shutil.disk_usage(directory).free // (1024 * 1024)
         device = directory.stat().st_dev
-        if device in seen:
+        if device in seen:  # one finding a disk, however many places share it
             continue
         seen.add(device)
+        free_mb = shutil.disk_usage(directory).free // (1024 * 1024)
         if free_mb < settings.min_free_disk_mb:
             findings.append(
                 Finding(

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -41,23 +42,19 @@ def report_from(sample_json: bytes, admin: str) -> bytes:
 @pytest.fixture
 def limited(settings: Settings, signing_keys) -> Iterator[Any]:
     """``limited(**settings)``: a partner client factory on a gateway with those settings."""
-    opened: list[Any] = []
+    with ExitStack() as opened:
 
-    def make(**changes: Any) -> tuple[Any, Any]:
-        services = build_services(replace(settings, **changes))
-        client = TestClient(create_app(services.settings, services))
-        client.__enter__()
-        opened.append((client, services))
+        def make(**changes: Any) -> tuple[Any, Any]:
+            services = build_services(replace(settings, **changes))
+            opened.callback(services.database.dispose)
+            client = opened.enter_context(TestClient(create_app(services.settings, services)))
 
-        def partner(admin: str) -> PartnerClient:
-            return partner_client(client, signing_keys, admin)
+            def partner(admin: str) -> PartnerClient:
+                return partner_client(client, signing_keys, admin)
 
-        return services, partner
+            return services, partner
 
-    yield make
-    for client, services in opened:
-        client.__exit__(None, None, None)
-        services.database.dispose()
+        yield make
 
 
 def last_event(services) -> AuditEvent:
