@@ -20,15 +20,14 @@ import connexion
 import flask
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
-from connexion.validators import AbstractRequestBodyValidator
 from openapi_spec_validator import validate as validate_openapi
-from starlette.types import Receive, Scope
 
 from gateway.api.context import EXTENSION_KEY
 from gateway.api.edge import RequestEdge
 from gateway.api.operators import parse_operator_tokens
 from gateway.api.problems import ProblemResponder
 from gateway.api.rate_limits import Allowance, RateLimiter, parse_overrides
+from gateway.api.validation import CompiledParameterValidator, SignedBodyPassThrough
 from gateway.documents.certificate_of_origin import CertificateReader
 from gateway.documents.schemas import JsonSchemas, XmlSchemas, load_spec
 from gateway.documents.seizure_report import SeizureReportReader
@@ -79,15 +78,6 @@ class Services:
     rate_limiter: RateLimiter
     #: Sign-in attempts on the pages, per account name.
     sign_in_limiter: RateLimiter
-
-
-class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
-    """Message bodies are signed: they are verified first and only then parsed and validated
-    (by :mod:`gateway.documents`, against the schemas of this same spec). connexion must not
-    parse them before the signature is checked."""
-
-    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        return receive, scope
 
 
 def build_reader(
@@ -241,7 +231,8 @@ def create_app(
         validator_map={
             "body": MediaTypeDict(
                 {"*/*json": SignedBodyPassThrough, "*/*xml": SignedBodyPassThrough}
-            )
+            ),
+            "parameter": CompiledParameterValidator,
         },
         swagger_ui_options=connexion.options.SwaggerUIOptions(
             swagger_ui=settings.swagger_ui, swagger_ui_path="/ui"

@@ -7,7 +7,8 @@
 3. The body parses (hardened) and follows its schema; the document names the caller as reporter.
 4. The sharing policy decides (direction ``in``): a framework in force today that covers the
    message type, complete markings. A denial names its rule.
-5. In one transaction: idempotency (same id + same digest → the stored receipt; other digest →
+5. In one transaction (shared with the messages arriving at the same moment: group commit):
+   idempotency (same id + same digest → the stored receipt; other digest →
    conflict), the assertion's ``jti`` consumed, the audit leaves (received, decided) appended, the
    exact bytes, signature, parsed fields, markings and decision stored with the signed receipt.
    Nothing is written before every check passed.
@@ -22,9 +23,9 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,6 @@ from gateway.errors import (
     HeaderMismatchError,
     NotFoundError,
     PolicyDeniedError,
-    ReplayError,
     SignatureMissingError,
 )
 from gateway.exchange import replay
@@ -52,7 +52,7 @@ from gateway.policy.engine import decide
 from gateway.policy.model import Context, Decision, PolicySet
 from gateway.registry import Registry
 from gateway.store.db import Database
-from gateway.store.models import Message
+from gateway.store.models import Message, table_of
 from gateway.trust.assertions import VerifiedAssertion
 from gateway.trust.jws import MessageHeader, verify_detached
 from gateway.trust.keys import Keyring
@@ -298,94 +298,109 @@ class Inbound:
         effects: Callable[[Session], None] | None = None,
     ) -> Accepted:
         """Store the message with its audit leaves and receipt, in one transaction with
-        ``effects`` (what receiving it changes elsewhere)."""
+        ``effects`` (what receiving it changes elsewhere); the transaction is shared with the
+        messages arriving at the same moment (group commit), and commits before this returns."""
         digest = hashlib.sha256(incoming.body).hexdigest()
         caller = incoming.assertion.caller
-        markings = document.get("markings") or {}
+
+        def write(session: Session) -> Accepted:
+            return self._write(session, incoming, header, document, decision, now, digest, effects)
+
         try:
+            return self._db.grouped(write)
+        except IntegrityError:
+            # Another worker committed a moment ago the same message id: answer as a resend.
             with self._db.transaction() as session:
-                existing = session.execute(
-                    select(Message).where(Message.message_id == header.msgid)
-                ).scalar_one_or_none()
-                if existing is not None:
-                    return self._resent(existing, caller, digest, incoming, session, now)
-                replay.consume(session, incoming.assertion, now=now, skew=self._skew)
-                leaf = audit_log.append(
-                    session,
-                    audit_log.Event(
-                        tag=f"partner:{header.msgtype}:received",
-                        occurred_at=now,
-                        actor=caller,
-                        partner=caller,
-                        message_id=header.msgid,
-                        body_sha256=digest,
-                        detail={"content_type": incoming.content_type, "kid": header.kid},
-                    ),
-                )
-                if decision is not None:
-                    audit_log.append(
-                        session,
-                        audit_log.Event(
-                            tag=f"policy:{header.msgtype}:decided",
-                            occurred_at=now,
-                            actor="policy",
-                            partner=caller,
-                            message_id=header.msgid,
-                            body_sha256=digest,
-                            detail=decision.to_dict(),
-                        ),
-                    )
-                if effects is not None:
-                    effects(session)
-                receipt = make_receipt(
-                    message_id=header.msgid,
-                    received_at=now,
-                    body_sha256=digest,
-                    log_index=leaf.log_index,
-                    leaf_hash=leaf.leaf_hash,
-                    key=self._keyring.active,
-                    issuer=self._id,
-                    audience=caller,
-                )
-                session.add(
-                    Message(
-                        message_id=header.msgid,
-                        direction="in",
-                        sender=caller,
-                        recipient=self._id,
-                        message_type=header.msgtype,
-                        content_type=incoming.content_type,
-                        body=incoming.body,
-                        body_sha256=digest,
-                        signature=incoming.signature or "",
-                        signature_kid=header.kid,
-                        signed_at=header.iat,
-                        received_at=now,
-                        document=document,
-                        receipt=receipt.body,
-                        receipt_signature=receipt.signature,
-                        log_index=leaf.log_index,
-                        decision=decision.to_dict() if decision is not None else None,
-                        originator=markings.get("originator"),
-                        handling_code=markings.get("handling_code"),
-                        tlp=markings.get("tlp"),
-                    )
-                )
-            return Accepted(header.msgid, True, receipt)
-        except IntegrityError as error:
-            # Another worker committed a moment ago either the same message id (answer as a
-            # resend) or the same assertion (a replay).
-            with self._db.transaction() as session:
-                existing = session.execute(
-                    select(Message).where(Message.message_id == header.msgid)
-                ).scalar_one_or_none()
+                existing = _stored(session, header.msgid)
                 if existing is None:
-                    raise ReplayError("this assertion (jti) was used before") from error
+                    raise
                 return self._resent(existing, caller, digest, incoming, session, now)
+
+    def _write(
+        self,
+        session: Session,
+        incoming: IncomingMessage,
+        header: MessageHeader,
+        document: dict[str, Any],
+        decision: Decision | None,
+        now: datetime,
+        digest: str,
+        effects: Callable[[Session], None] | None,
+    ) -> Accepted:
+        """The storing transaction's part for one message (a job of the group commit): a resend
+        answered from what is held, or the jti, audit leaves, ``effects``, receipt and message."""
+        caller = incoming.assertion.caller
+        markings = document.get("markings") or {}
+        existing = _stored(session, header.msgid)
+        if existing is not None:
+            return self._resent(existing, caller, digest, incoming, session, now)
+        replay.consume(session, incoming.assertion, now=now, skew=self._skew)
+        events = [
+            audit_log.Event(
+                tag=f"partner:{header.msgtype}:received",
+                occurred_at=now,
+                actor=caller,
+                partner=caller,
+                message_id=header.msgid,
+                body_sha256=digest,
+                detail={"content_type": incoming.content_type, "kid": header.kid},
+            )
+        ]
+        if decision is not None:
+            events.append(
+                audit_log.Event(
+                    tag=f"policy:{header.msgtype}:decided",
+                    occurred_at=now,
+                    actor="policy",
+                    partner=caller,
+                    message_id=header.msgid,
+                    body_sha256=digest,
+                    detail=decision.to_dict(),
+                )
+            )
+        leaf = audit_log.append_all(session, events)[0]
+        if effects is not None:
+            effects(session)
+        receipt = make_receipt(
+            message_id=header.msgid,
+            received_at=now,
+            body_sha256=digest,
+            log_index=leaf.log_index,
+            leaf_hash=leaf.leaf_hash,
+            key=self._keyring.active,
+            issuer=self._id,
+            audience=caller,
+        )
+        session.connection().execute(
+            _INSERT_MESSAGE,
+            dict(
+                message_id=header.msgid,
+                direction="in",
+                sender=caller,
+                recipient=self._id,
+                message_type=header.msgtype,
+                content_type=incoming.content_type,
+                body=incoming.body,
+                body_sha256=digest,
+                signature=incoming.signature or "",
+                signature_kid=header.kid,
+                signed_at=header.iat,
+                received_at=now,
+                document=document,
+                receipt=receipt.body,
+                receipt_signature=receipt.signature,
+                log_index=leaf.log_index,
+                decision=decision.to_dict() if decision is not None else None,
+                originator=markings.get("originator"),
+                handling_code=markings.get("handling_code"),
+                tlp=markings.get("tlp"),
+            ),
+        )
+        return Accepted(header.msgid, True, receipt)
 
     def _resent(
         self,
-        existing: Message,
+        existing: _Held,
         caller: str,
         digest: str,
         incoming: IncomingMessage,
@@ -401,3 +416,31 @@ class Inbound:
         return Accepted(
             existing.message_id, False, SignedReceipt(existing.receipt, existing.receipt_signature)
         )
+
+
+_MESSAGES = table_of(Message)
+# Built once (they run on every message): building a statement costs more than executing it.
+_INSERT_MESSAGE = insert(_MESSAGES)
+_STORED = select(
+    _MESSAGES.c.message_id,
+    _MESSAGES.c.sender,
+    _MESSAGES.c.body_sha256,
+    _MESSAGES.c.receipt,
+    _MESSAGES.c.receipt_signature,
+).where(_MESSAGES.c.message_id == bindparam("message_id"))
+
+
+class _Held(NamedTuple):
+    """What a resend is compared with and answered from."""
+
+    message_id: str
+    sender: str
+    body_sha256: str
+    receipt: bytes
+    receipt_signature: str
+
+
+def _stored(session: Session, message_id: str) -> _Held | None:
+    """The message held under ``message_id``, if any."""
+    row = session.connection().execute(_STORED, {"message_id": message_id}).first()
+    return _Held(*row) if row is not None else None

@@ -1,9 +1,9 @@
 """The replay guard for client assertions, shared by every worker through the database.
 
 A ``jti`` is kept until its assertion expires (plus the clock skew). ``consume`` refuses a ``jti``
-already stored; two workers that see the same token at the same instant both pass that check, but
-the primary key lets only one of them commit: the other's IntegrityError is a replay (the caller
-turns it into ReplayError, see :mod:`gateway.exchange.inbound`).
+already stored. The check is the insert itself (``ON CONFLICT DO NOTHING``): of two workers that
+see the same token at the same instant, the second waits for the first's transaction and inserts
+nothing, which is a replay.
 """
 
 from __future__ import annotations
@@ -12,17 +12,19 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from gateway.errors import ReplayError
-from gateway.store.models import SeenAssertion
+from gateway.store.models import SeenAssertion, table_of
+from gateway.store.upsert import insert_if_absent
 from gateway.trust.assertions import VerifiedAssertion
 
 #: Expired entries are swept at most this often per process; they are harmless until then.
 SWEEP_INTERVAL_SECONDS = 60.0
 _last_sweep = 0.0
 _sweep_lock = threading.Lock()
+_SEEN = table_of(SeenAssertion)
 
 
 def _sweep_due() -> bool:
@@ -40,14 +42,7 @@ def consume(
 ) -> None:
     """Record ``assertion.jti`` in the caller's transaction; ReplayError if it was seen before."""
     if _sweep_due():
-        session.execute(delete(SeenAssertion).where(SeenAssertion.expires_at < now - skew))
-    seen = session.execute(
-        select(SeenAssertion.jti).where(
-            SeenAssertion.issuer == assertion.caller, SeenAssertion.jti == assertion.jti
-        )
-    ).first()
-    if seen is not None:
+        session.execute(delete(_SEEN).where(_SEEN.c.expires_at < now - skew))
+    row = {"issuer": assertion.caller, "jti": assertion.jti, "expires_at": assertion.expires_at}
+    if not insert_if_absent(session, _SEEN, row):
         raise ReplayError("this assertion (jti) was used before; sign a new one for every call")
-    session.add(
-        SeenAssertion(issuer=assertion.caller, jti=assertion.jti, expires_at=assertion.expires_at)
-    )

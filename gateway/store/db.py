@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.errors import RequestInvalidError, StoreUnavailableError
+from gateway.store.group_commit import GroupCommit, Job, T
 
 
 def normalise_url(url: str) -> str:
@@ -64,6 +65,27 @@ def make_engine(url: str, *, statement_timeout_seconds: int = 0, **options: Any)
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **options)
 
 
+def translate_error(error: Exception) -> Exception:
+    """The gateway's error for a database error (others are returned as they are).
+
+    The database unreachable (or a statement cancelled) → StoreUnavailableError; a value it cannot
+    hold (out of range, a NUL character) → RequestInvalidError: whatever reached the database
+    unchecked came from the request."""
+    translated: Exception
+    if isinstance(error, DataError):
+        translated = RequestInvalidError(
+            "a value in the request cannot be stored (out of range or not text)"
+        )
+    elif isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        translated = StoreUnavailableError("the database is unavailable; retry later")
+    else:
+        return error
+    translated.__cause__ = error
+    return translated
+
+
 class Database:
     def __init__(self, url: str, *, statement_timeout_seconds: int = 0, **options: Any) -> None:
         self.engine = make_engine(
@@ -75,6 +97,7 @@ class Database:
         self._write_lock: AbstractContextManager[object] = (
             threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
         )
+        self._group = GroupCommit(self.transaction, translate_error)
 
     @property
     def dialect(self) -> str:
@@ -83,21 +106,22 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any exception.
-
-        The database unreachable (or a statement cancelled) → StoreUnavailableError; a value it
-        cannot hold (out of range, a NUL character) → RequestInvalidError: whatever reached the
-        database unchecked came from the request."""
+        Database errors are raised as :func:`translate_error` maps them."""
         try:
             with self._write_lock, self._sessions() as session, session.begin():
                 yield session
-        except DataError as error:
-            raise RequestInvalidError(
-                "a value in the request cannot be stored (out of range or not text)"
-            ) from error
-        except (OperationalError, DBAPIError) as error:
-            if isinstance(error, OperationalError) or error.connection_invalidated:
-                raise StoreUnavailableError("the database is unavailable; retry later") from error
-            raise
+        except DBAPIError as error:
+            translated = translate_error(error)
+            if translated is error:
+                raise
+            raise translated from error
+
+    def grouped(self, job: Job[T]) -> T:
+        """``job(session)``'s value, run in a transaction shared with the jobs other threads of
+        this process submit at the same moment (one commit for all; see
+        :mod:`gateway.store.group_commit` for what a job may do). Its own exception is raised as
+        :meth:`transaction` would raise it, and undoes only its own writes."""
+        return self._group.run(job)
 
     def ping(self) -> None:
         try:
