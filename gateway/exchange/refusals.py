@@ -31,33 +31,31 @@ class RefusalLog:
         rule: str | None = None,
         decision: Mapping[str, Any] | None = None,
     ) -> int:
-        """Append ``<source>:<subject>:refused`` in a transaction of its own; returns its index.
+        """Append ``<source>:<subject>:refused``, committed before this returns (in a transaction
+        of its own or shared with other writes of the moment); returns its index.
 
         The source is the caller's kind for the gateway's own systems and auditors (callers
         ``operator:<name>``, ``auditor:<name>``), ``partner`` otherwise; only a partner's id goes
         in the event's partner field.
         """
         source = caller.split(":", 1)[0] if caller and ":" in caller else "partner"
-        with self._db.transaction() as session:
-            leaf = audit_log.append(
-                session,
-                audit_log.Event(
-                    tag=f"{source}:{subject}:refused",
-                    occurred_at=self._clock(),
-                    actor=caller or "unauthenticated",
-                    partner=caller if source == "partner" else None,
-                    message_id=message_id,
-                    body_sha256=body_sha256,
-                    detail={
-                        "problem": kind,
-                        "status": status,
-                        "detail": detail,
-                        "method": method,
-                        "path": path,
-                        "instance": instance,
-                        **({"rule": rule} if rule else {}),
-                        **({"decision": dict(decision)} if decision else {}),
-                    },
-                ),
-            )
-        return leaf.log_index
+        event = audit_log.Event(
+            tag=f"{source}:{subject}:refused",
+            occurred_at=self._clock(),
+            actor=caller or "unauthenticated",
+            partner=caller if source == "partner" else None,
+            message_id=message_id,
+            body_sha256=body_sha256,
+            detail={
+                "problem": kind,
+                "status": status,
+                "detail": detail,
+                "method": method,
+                "path": path,
+                "instance": instance,
+                **({"rule": rule} if rule else {}),
+                **({"decision": dict(decision)} if decision else {}),
+            },
+        )
+        # Group commit: refusals that come at once (a flood of bad calls) share a commit.
+        return self._db.grouped(lambda session: audit_log.append(session, event).log_index)

@@ -60,6 +60,17 @@ def _breaks_transaction(error: BaseException | None) -> bool:
     return False
 
 
+def _own_copy(error: BaseException) -> BaseException:
+    """A copy of ``error`` for one submitter (they annotate their errors: message ids), or the
+    error itself if it cannot be copied."""
+    try:
+        copied = copy.copy(error)
+    except Exception:  # an exception whose constructor does not take its own args back
+        return error
+    copied.__cause__ = error.__cause__
+    return copied
+
+
 class GroupCommit:
     """Runs jobs in shared transactions, at most ``max_batch`` jobs to a transaction.
 
@@ -80,6 +91,7 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._queue: list[_Slot[Any]] = []
         self._leading = False
+        self._in_batch = threading.local()
 
     @property
     def waiting(self) -> int:
@@ -88,7 +100,11 @@ class GroupCommit:
             return len(self._queue)
 
     def run(self, job: Job[T]) -> T:
-        """``job(session)``'s return value once the transaction it ran in has committed."""
+        """``job(session)``'s return value once the transaction it ran in has committed.
+
+        RuntimeError if called from inside a job (it would wait for the batch it is part of)."""
+        if getattr(self._in_batch, "active", False):
+            raise RuntimeError("a grouped job cannot submit another: use the session it was given")
         slot: _Slot[T] = _Slot(job)
         with self._lock:
             self._queue.append(slot)
@@ -120,6 +136,7 @@ class GroupCommit:
                 following.done.set()
 
     def _run_batch(self, batch: list[_Slot[Any]]) -> None:
+        self._in_batch.active = True
         try:
             with self._transaction() as session:
                 for slot in batch:
@@ -127,10 +144,10 @@ class GroupCommit:
         except BaseException as error:  # the transaction failed: nothing of the batch is kept
             for slot in batch:
                 if slot.error is None or _breaks_transaction(slot.error):
-                    # One copy each: the submitters annotate their errors (message ids).
-                    slot.error = copy.copy(error)
-                    slot.error.__cause__ = error.__cause__
+                    slot.error = _own_copy(error)
                 slot.result = None
+        finally:
+            self._in_batch.active = False
 
     def _run_job(self, session: Session, slot: _Slot[Any]) -> None:
         try:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -237,3 +238,32 @@ def test_replayed_assertion_in_the_same_batch_is_refused(database):
     assert once.result() is None
     with pytest.raises(ReplayError):
         twice.result()
+
+
+def test_a_job_that_submits_another_is_refused_not_deadlocked(database):
+    def nests(session: Session) -> None:
+        database.grouped(appending(1))
+
+    with pytest.raises(RuntimeError, match="cannot submit another"):
+        database.grouped(nests)
+    assert database.grouped(appending(2)) == 0  # nothing of it kept; the next job runs
+
+
+def test_a_refused_commit_reaches_every_job_and_keeps_nothing(database):
+    class CommitRefused(Exception):
+        def __init__(self, *, why: str) -> None:  # keyword-only: copy.copy cannot rebuild it
+            super().__init__()
+            self.why = why
+
+    @contextmanager
+    def refusing_commit() -> Iterator[Session]:
+        with database.transaction() as session:
+            yield session
+            raise CommitRefused(why="refused at commit")  # the transaction rolls back
+
+    group = GroupCommit(refusing_commit, translate_error)
+    first, futures = batch_behind_a_blocker(group, [appending(0), appending(1)])
+    for future in [first, *futures]:
+        with pytest.raises(CommitRefused):
+            future.result()
+    assert stored_ns(database) == []
