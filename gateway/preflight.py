@@ -161,16 +161,6 @@ def operation_findings(settings: Settings) -> list[Finding]:
         )
     if settings.rate_limit_per_minute <= 0:
         findings.append(Finding("warning", "rate_limit_per_minute", "partners are not limited"))
-    if settings.is_sqlite and settings.workers > 1:
-        # Measured (bench/load.py): p99 ~0.9 s with two workers, against 72 ms on PostgreSQL.
-        findings.append(
-            Finding(
-                "warning",
-                "workers",
-                f"{settings.workers} worker processes share SQLite's one writer and queue for it "
-                "in its busy handler (slow tails under load); run one worker, or PostgreSQL",
-            )
-        )
     if settings.production:
         if settings.is_sqlite:
             findings.append(

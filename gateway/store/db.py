@@ -1,13 +1,17 @@
 """Engine and transactions.
 
 ``Database.transaction()`` is the one way to write: everything inside commits together or not at
-all. SQLite runs in WAL mode with ``synchronous=FULL`` (an acknowledged message survives a power
-cut) and takes its write lock at BEGIN, so concurrent writers queue instead of failing on lock
-upgrade. A database that cannot be reached becomes :class:`StoreUnavailableError`.
+all (``Database.grouped()`` shares one such transaction among the writes of the moment). SQLite
+runs in WAL mode with ``synchronous=FULL`` (an acknowledged message survives a power cut) and takes
+its write lock at BEGIN, so concurrent writers queue instead of failing on lock upgrade; they queue
+on :class:`SqliteWriteLock` first. A database that cannot be reached becomes
+:class:`StoreUnavailableError`.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -47,6 +51,40 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class SqliteWriteLock:
+    """The writers of one SQLite file, in a queue: this process's threads on a lock, and processes
+    (uvicorn workers, the CLI beside a running gateway) on an ``flock`` of ``<file>.write-lock``.
+    Both wake the next writer the moment the holder is done."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.Lock()
+        in_memory = not database or database == ":memory:" or database.startswith("file:")
+        self._path = None if in_memory else f"{database}.write-lock"
+        self._descriptor: int | None = None
+        self._opened_by = 0
+
+    def __enter__(self) -> SqliteWriteLock:
+        self._threads.acquire()
+        try:
+            if self._path is not None:
+                if self._opened_by != os.getpid():  # a forked child must not share the parent's
+                    self._descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                    self._opened_by = os.getpid()
+                assert self._descriptor is not None
+                fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            if self._descriptor is not None:
+                fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
 
 
 def make_engine(url: str, *, statement_timeout_seconds: int = 0, **options: Any) -> Engine:
@@ -92,10 +130,12 @@ class Database:
             url, statement_timeout_seconds=statement_timeout_seconds, **options
         )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer. Threads of one process queue here instead of in SQLite's busy
-        # handler, which sleeps in growing steps (up to 100 ms) and ruins tail latency.
+        # SQLite has one writer. Writers queue here instead of in SQLite's busy handler, which
+        # sleeps in growing steps (up to 100 ms) and ruins tail latency.
         self._write_lock: AbstractContextManager[object] = (
-            threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+            SqliteWriteLock(self.engine.url.database)
+            if self.engine.dialect.name == "sqlite"
+            else nullcontext()
         )
         self._group = GroupCommit(self.transaction, translate_error)
 

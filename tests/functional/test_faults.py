@@ -263,13 +263,6 @@ def test_check_config_reports_unsafe_settings(tmp_path, database_url):
     assert lines[-1] == "2 errors, 2 warnings (development settings)"
 
 
-def test_check_config_warns_of_several_workers_on_sqlite(tmp_path, database_url):
-    code, lines = findings_of(gateway_environment(tmp_path, database_url, GATEWAY_WORKERS="2"))
-    warned = any(line.startswith("warning: workers: 2 worker processes share") for line in lines)
-    assert warned == database_url.startswith("sqlite"), lines
-    assert code == 0
-
-
 def test_check_config_passes_a_production_setup(tmp_path, database_url):
     """Encrypted key outside the checkout, loopback behind a TLS proxy, https public URL."""
     passphrase = tmp_path / "passphrase"

@@ -1,9 +1,13 @@
 """Group commit (gateway/store/group_commit.py) on SQLite and PostgreSQL: jobs that arrive together
 share one commit, each keeps its own outcome, a failing job undoes only its own writes, and a
-failed transaction keeps nothing of its batch."""
+failed transaction keeps nothing of its batch. And SQLite's writers of several processes queue on
+one lock file (gateway/store/db.py)."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -267,3 +271,21 @@ def test_a_refused_commit_reaches_every_job_and_keeps_nothing(database):
         with pytest.raises(CommitRefused):
             future.result()
     assert stored_ns(database) == []
+
+
+def test_sqlite_writers_of_other_processes_queue_on_the_lock_file(tmp_path, sqlite_template):
+    """Worker processes and the CLI wait on an flock of ``<file>.write-lock`` (woken when it is
+    free) rather than in SQLite's busy handler, which sleeps up to 100 ms at a time."""
+    path = tmp_path / "gateway.sqlite3"
+    shutil.copy(sqlite_template, path)
+    with Database(f"sqlite:///{path}") as database:
+        with database.transaction() as session:
+            appending(0)(session)
+            # another open file description: what another process holds
+            other = os.open(f"{path}.write-lock", os.O_RDWR)
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the transaction ended
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+        assert stored_ns(database) == [0]
