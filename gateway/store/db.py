@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
@@ -53,31 +54,58 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: How long a writer waits for SQLite's write lock before the database counts as unavailable; the
+#: same as the connection's ``busy_timeout`` below.
+WRITE_LOCK_TIMEOUT_SECONDS = 30.0
+
+
 class SqliteWriteLock:
     """The writers of one SQLite file, in a queue: this process's threads on a lock, and processes
     (uvicorn workers, the CLI beside a running gateway) on an ``flock`` of ``<file>.write-lock``.
-    Both wake the next writer the moment the holder is done."""
 
-    def __init__(self, database: str | None) -> None:
+    A waiter tries the file lock again at most 2 ms after it is freed (SQLite's own busy handler
+    sleeps up to 100 ms a try), and gives up after ``timeout`` seconds with StoreUnavailableError,
+    as SQLite's busy timeout would: a writer that holds on for minutes must not stall the others
+    for as long."""
+
+    def __init__(
+        self, database: str | None, *, timeout: float = WRITE_LOCK_TIMEOUT_SECONDS
+    ) -> None:
         self._threads = threading.Lock()
         in_memory = not database or database == ":memory:" or database.startswith("file:")
         self._path = None if in_memory else f"{database}.write-lock"
+        self._timeout = timeout
         self._descriptor: int | None = None
         self._opened_by = 0
 
     def __enter__(self) -> SqliteWriteLock:
-        self._threads.acquire()
+        deadline = time.monotonic() + self._timeout
+        if not self._threads.acquire(timeout=self._timeout):
+            raise _busy(self._timeout)
         try:
             if self._path is not None:
                 if self._opened_by != os.getpid():  # a forked child must not share the parent's
                     self._descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
                     self._opened_by = os.getpid()
                 assert self._descriptor is not None
-                fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+                self._lock_file(self._descriptor, deadline)
         except BaseException:
             self._threads.release()
             raise
         return self
+
+    def _lock_file(self, descriptor: int, deadline: float) -> None:
+        # flock cannot time out; a non-blocking try, then short sleeps until the deadline.
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _busy(self._timeout) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
 
     def __exit__(self, *_: object) -> None:
         try:
@@ -85,6 +113,12 @@ class SqliteWriteLock:
                 fcntl.flock(self._descriptor, fcntl.LOCK_UN)
         finally:
             self._threads.release()
+
+
+def _busy(timeout: float) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"the database is busy: its write lock was not free for {timeout:g} s; retry later"
+    )
 
 
 def make_engine(url: str, *, statement_timeout_seconds: int = 0, **options: Any) -> Engine:

@@ -289,3 +289,20 @@ def test_sqlite_writers_of_other_processes_queue_on_the_lock_file(tmp_path, sqli
         fcntl.flock(other, fcntl.LOCK_UN)
         os.close(other)
         assert stored_ns(database) == [0]
+
+
+def test_a_writer_that_cannot_get_the_sqlite_lock_is_told_the_store_is_busy(tmp_path):
+    """A holder that keeps the lock (a long CLI job, another process stuck) makes the next writer
+    fail as SQLite's busy timeout would, not wait for ever."""
+    from gateway.store.db import SqliteWriteLock
+
+    path = str(tmp_path / "gateway.sqlite3")
+    holder = SqliteWriteLock(path)  # its own descriptor, as another process has
+    with (
+        holder,
+        pytest.raises(StoreUnavailableError, match="busy"),
+        SqliteWriteLock(path, timeout=0.2),
+    ):
+        pass
+    with SqliteWriteLock(path, timeout=0.2):  # free again
+        pass
