@@ -207,6 +207,7 @@ class Inbound:
         now = self._clock()
         caller = incoming.assertion.caller
         header = self._verify_signature(incoming, message_type, now)
+        digest = hashlib.sha256(incoming.body).hexdigest()
         try:
             document, signed_by = self._read(incoming, message_type)
             member = SENDER_MEMBERS.get(message_type)
@@ -223,7 +224,7 @@ class Inbound:
                     message_id=header.msgid,
                     message_type=message_type,
                     document=document,
-                    body_sha256=hashlib.sha256(incoming.body).hexdigest(),
+                    body_sha256=digest,
                     now=now,
                     signed_by=signed_by,
                 )
@@ -231,7 +232,7 @@ class Inbound:
                 def effects(session: Session) -> None:
                     link(session, received)
 
-            return self._store(incoming, header, document, decision, now, effects=effects)
+            return self._store(incoming, header, digest, document, decision, now, effects)
         except GatewayError as error:
             error.message_id = header.msgid
             raise
@@ -292,15 +293,16 @@ class Inbound:
         self,
         incoming: IncomingMessage,
         header: MessageHeader,
+        digest: str,
         document: dict[str, Any],
         decision: Decision | None,
         now: datetime,
-        effects: Callable[[Session], None] | None = None,
+        effects: Callable[[Session], None] | None,
     ) -> Accepted:
         """Store the message with its audit leaves and receipt, in one transaction with
         ``effects`` (what receiving it changes elsewhere); the transaction is shared with the
-        messages arriving at the same moment (group commit), and commits before this returns."""
-        digest = hashlib.sha256(incoming.body).hexdigest()
+        messages arriving at the same moment (group commit), and commits before this returns.
+        ``digest`` is the body's SHA-256 (hex)."""
         caller = incoming.assertion.caller
 
         def write(session: Session) -> Accepted:

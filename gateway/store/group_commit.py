@@ -4,15 +4,16 @@ A commit is the costly part of a small write: BEGIN, the commit itself and (SQLi
 ``synchronous=FULL``, PostgreSQL's WAL flush) an fsync. When several request threads of one
 process write at the same moment, the first becomes the *leader*: it takes every job queued so far
 (and those that arrive while it waits for the write lock), runs each in a SAVEPOINT of one
-transaction, commits once and hands each job's outcome back to its thread. Jobs that arrive while a
-batch runs wait for the next one, whose leader is the first of them. A lone job is a batch of one:
-nothing waits for company.
+transaction (a batch of one needs none), commits once and hands each job's outcome back to its
+thread. Jobs that arrive while a batch runs wait for the next one, whose leader is the first of
+them. A lone job is a batch of one: nothing waits for company.
 
 Contract for a job: ``job(session)`` may read and write through ``session`` and return a value or
 raise; it must not commit, open another transaction on the same database, or depend on the thread
-it runs on (the leader runs it). Its own exception rolls back its own writes only (the savepoint)
-and is raised in its submitter's thread. A failure of the transaction itself (the database lost,
-the commit refused) reaches every job of the batch, and nothing of the batch is kept.
+it runs on (the leader runs it). Its own exception rolls back its own writes only (its savepoint;
+the transaction when it is alone) and is raised in its submitter's thread. A failure of the
+transaction itself (the database lost, the commit refused) reaches every job of the batch, and
+nothing of the batch is kept.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class GroupCommit:
 
     @property
     def waiting(self) -> int:
-        """Jobs queued for the next batch (not counting the batch running now)."""
+        """Jobs queued and not yet in a batch (a leader's own job is until its transaction
+        opens)."""
         with self._lock:
             return len(self._queue)
 
@@ -121,8 +123,7 @@ class GroupCommit:
 
     def _lead(self) -> None:
         """Run one batch, then hand the lead to the first job that arrived meanwhile."""
-        with self._lock:
-            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+        batch: list[_Slot[Any]] = []
         try:
             self._run_batch(batch)
         finally:
@@ -135,19 +136,43 @@ class GroupCommit:
                 following.lead = True
                 following.done.set()
 
+    def _take(self, batch: list[_Slot[Any]]) -> None:
+        """Move the first ``max_batch`` queued jobs into ``batch`` (the leader's own is first)."""
+        with self._lock:
+            batch.extend(self._queue[: self._max_batch])
+            del self._queue[: self._max_batch]
+
     def _run_batch(self, batch: list[_Slot[Any]]) -> None:
+        """Fill ``batch`` and run it; every slot of it holds its outcome when this returns."""
         self._in_batch.active = True
         try:
             with self._transaction() as session:
-                for slot in batch:
-                    self._run_job(session, slot)
+                # Taken once the transaction is open (it may have waited for the write lock):
+                # the jobs that queued meanwhile join this batch instead of waiting for the next.
+                self._take(batch)
+                if len(batch) == 1:
+                    self._run_alone(session, batch[0])
+                else:
+                    for slot in batch:
+                        self._run_job(session, slot)
         except BaseException as error:  # the transaction failed: nothing of the batch is kept
+            if not batch:  # it could not even open: the jobs queued so far share its failure
+                self._take(batch)
             for slot in batch:
                 if slot.error is None or _breaks_transaction(slot.error):
                     slot.error = _own_copy(error)
                 slot.result = None
         finally:
             self._in_batch.active = False
+
+    def _run_alone(self, session: Session, slot: _Slot[Any]) -> None:
+        """A batch of one needs no savepoint (it costs a quarter of a message's storing
+        transaction): the job's failure rolls the whole transaction back, which holds only it."""
+        try:
+            slot.result = slot.job(session)
+        except Exception as error:
+            slot.error = error if _breaks_transaction(error) else self._translate(error)
+            raise
 
     def _run_job(self, session: Session, slot: _Slot[Any]) -> None:
         try:

@@ -122,6 +122,46 @@ def test_a_lone_job_commits_at_once(database, commits):
     assert stored_ns(database) == [0]
 
 
+def test_a_lone_failing_job_rolls_back_without_a_savepoint_and_keeps_nothing(database, commits):
+    savepoints: list[str] = []
+    event.listen(database.engine, "savepoint", lambda _connection, name: savepoints.append(name))
+
+    def fails_after_writing(session: Session) -> int:
+        appending(99)(session)
+        raise ValueError("this job's own fault")
+
+    with pytest.raises(ValueError, match="own fault"):
+        database.grouped(fails_after_writing)
+    assert commits == []  # rolled back whole: it was the only job of its transaction
+    assert database.grouped(appending(0)) == 0  # no gap left by the failed job's leaf
+    assert savepoints == []
+    assert stored_ns(database) == [0]
+
+
+def test_jobs_that_queue_while_the_leader_opens_its_transaction_join_its_batch(database, commits):
+    """The leader takes its batch once its transaction is open (SQLite: once it holds the write
+    lock), so the jobs that arrived while it waited commit with it."""
+    may_open = threading.Event()
+
+    @contextmanager
+    def slow_to_open() -> Iterator[Session]:
+        assert may_open.wait(timeout=30)  # as a writer waits for another process's lock
+        with database.transaction() as session:
+            yield session
+
+    group = GroupCommit(slow_to_open, translate_error)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(group.run, appending(0))]
+        wait_until(lambda: group.waiting == 1)  # the leader's own job, not taken yet
+        for n in range(1, 4):
+            futures.append(pool.submit(group.run, appending(n)))
+            wait_until(lambda n=n: group.waiting == n + 1)
+        may_open.set()
+        assert sorted(f.result(timeout=30) for f in futures) == [0, 1, 2, 3]
+    assert len(commits) == 1
+    assert stored_ns(database) == [0, 1, 2, 3]
+
+
 def test_jobs_that_arrive_together_share_one_commit(database, commits):
     group = GroupCommit(database.transaction, translate_error)
     first, futures = batch_behind_a_blocker(group, [appending(n) for n in range(5)])
