@@ -23,7 +23,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.errors import RequestInvalidError, StoreUnavailableError
-from gateway.store.group_commit import GroupCommit, Job, T
+from gateway.store.group_commit import GroupCommit, Job, T, database_lost
 
 
 def normalise_url(url: str) -> str:
@@ -148,9 +148,7 @@ def translate_error(error: Exception) -> Exception:
         translated = RequestInvalidError(
             "a value in the request cannot be stored (out of range or not text)"
         )
-    elif isinstance(error, OperationalError) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated
-    ):
+    elif database_lost(error):
         translated = StoreUnavailableError("the database is unavailable; retry later")
     else:
         return error
