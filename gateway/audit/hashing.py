@@ -17,8 +17,12 @@ GENESIS = bytes(32)
 
 
 def canonical_entry(fields: Mapping[str, Any]) -> bytes:
-    """The exact bytes of an event that are hashed: sorted-key, compact, UTF-8 JSON."""
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """The exact bytes of an event that are hashed: sorted-key, compact, UTF-8 JSON. ValueError
+    for a non-finite number: Python would write NaN or Infinity, which no other JSON parser
+    (an auditor's verifier) reads."""
+    return json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def leaf_hash(entry: bytes) -> bytes:

@@ -3,7 +3,9 @@
 An XML form mirrors its JSON form: element names are the JSON member names in PascalCase, a JSON
 array becomes a container element holding one item element per entry, and every element is in
 the document's namespace. A leaf's JSON type is not in the XML, so each form names its numeric and
-boolean leaves. ``to_dict`` expects an element that already passed its XSD.
+boolean leaves. ``to_dict`` expects an element that already passed its XSD; its numbers are held
+to the same bounds as the JSON form's (:mod:`gateway.documents.hardened`), which an XSD's
+``xs:double`` (INF, NaN) and unbounded ``xs:decimal``/``xs:positiveInteger`` do not state.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from functools import cache
 from typing import Any
 
 from lxml import etree
+
+from gateway.documents.hardened import exact_integer, finite_number
 
 
 @cache  # a document repeats a few dozen names thousands of times
@@ -62,9 +66,9 @@ class XmlForm:
     def _leaf(self, key: str, element: etree._Element) -> Any:
         text = (element.text or "").strip()
         if key in self.integer_leaves:
-            return int(text)
+            return exact_integer(text)
         if key in self.number_leaves:
-            return float(text)
+            return finite_number(text)
         if key in self.boolean_leaves:
             return text in ("true", "1")
         return element.text or ""

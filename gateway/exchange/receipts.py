@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway.errors import SignatureError
+from gateway.documents.hardened import parse_json
+from gateway.errors import DocumentError, SignatureError
 from gateway.trust.jws import sign_detached, verify_detached
 from gateway.trust.keys import PinnedKey, SigningKey
 
 RECEIPT_MEDIA_TYPE = "application/json"
+#: A receipt is a few hundred bytes (PROTOCOL §5); a partner's larger one is not read.
+MAX_RECEIPT_BYTES = 16_384
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,10 @@ def check_receipt(
     if header.iss != issuer or header.msgtype != "receipt" or header.msgid != message_id:
         raise SignatureError("the receipt's signed header names another sender, type or message")
     try:
-        receipt = json.loads(body)
-    except ValueError as error:
-        raise SignatureError(f"the receipt is not JSON: {error}") from error
+        # As strict as a message body: its fields go into the audit log.
+        receipt = parse_json(body, max_bytes=MAX_RECEIPT_BYTES)
+    except DocumentError as error:
+        raise SignatureError(f"the receipt is not JSON as a message is: {error.detail}") from error
     if not isinstance(receipt, dict) or receipt.get("message_id") != message_id:
         raise SignatureError("the receipt names another message")
     if receipt.get("body_sha256") != body_sha256 or receipt.get("status") != "accepted":

@@ -72,6 +72,18 @@ def sql(services, statement: str, **params) -> None:
         connection.execute(text(statement), params)
 
 
+@pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")])
+def test_entry_with_a_number_other_parsers_cannot_read_is_never_written(number):
+    """Python's json would write Infinity or NaN, which an auditor's verifier in another language
+    cannot read: the entry is refused instead (every path that takes numbers from outside bounds
+    them first, test_bad_input.py and test_pull.py)."""
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        canonical_entry({"tag": "t", "detail": {"log_index": number}})
+    assert json.loads(canonical_entry({"detail": {"amount": 1e308}})) == {
+        "detail": {"amount": 1e308}
+    }
+
+
 def test_untouched_log_verifies_offline(log):
     data = export(log)
     report = verify(log, data)

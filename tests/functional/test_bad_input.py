@@ -437,6 +437,70 @@ def test_json_with_duplicate_keys_is_refused(client, refused, signing_keys, samp
     refused(response, "malformed-body", 400)
 
 
+def _report_refused_for_its_number(client, refused, signing_keys, body, content_type) -> str:
+    response = post(
+        client,
+        body,
+        bearer=token(signing_keys),
+        content_type=content_type,
+        signature=message_signature(signing_keys, body, content_type=content_type),
+    )
+    return refused(response, "schema-invalid", 422)["detail"]
+
+
+def test_json_integer_of_thousands_of_digits_is_refused(client, refused, signing_keys, sample_json):
+    """Python refuses to convert an integer of over 4,300 digits (a ValueError, once a 500)."""
+    body = sample_json.replace(b'"amount": 420000', b'"amount": ' + b"9" * 5000)
+    detail = _report_refused_for_its_number(client, refused, signing_keys, body, "application/json")
+    assert "(5000 characters) is out of range" in detail
+
+
+@pytest.mark.parametrize("number", [b"9007199254740993", b"-9007199254740993", b"1" + b"0" * 400])
+def test_json_integer_beyond_what_a_double_holds_is_refused(
+    client, refused, signing_keys, sample_json, number
+):
+    """2**53 + 1 reads as 2**53 in a partner's double-based parser; 10**400 once overflowed the
+    report model's float conversion (a 500)."""
+    body = sample_json.replace(b'"amount": 4.2', b'"amount": ' + number)
+    detail = _report_refused_for_its_number(client, refused, signing_keys, body, "application/json")
+    assert "is out of range: message integers lie within ±9007199254740991" in detail
+
+
+def test_json_number_overflowing_to_infinity_is_refused(client, refused, signing_keys, sample_json):
+    """1e999 parses as infinity (the JSON parser refuses only the literal Infinity): it was
+    accepted and would have been summed into the hub's rollups."""
+    body = sample_json.replace(b'"amount": 4.2', b'"amount": 1e999')
+    detail = _report_refused_for_its_number(client, refused, signing_keys, body, "application/json")
+    assert "the number 1e999 is out of range" in detail
+
+
+@pytest.mark.parametrize("number", ["INF", "NaN", "1e999"])
+def test_xml_amount_that_is_not_a_finite_number_is_refused(
+    client, refused, signing_keys, sample_xml, number
+):
+    """xs:double admits INF and NaN, and INF passes a minInclusive facet: the XSD's maximum
+    refuses them (and the XML form's conversion would, test_documents.py)."""
+    body = sample_xml.replace(b"<Amount>4.2</Amount>", f"<Amount>{number}</Amount>".encode())
+    detail = _report_refused_for_its_number(client, refused, signing_keys, body, "application/xml")
+    assert f"[facet 'maxInclusive'] The value '{number}' is greater than" in detail
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/xml"])
+def test_quantity_too_large_to_sum_is_refused(
+    client, refused, signing_keys, sample_json, sample_xml, content_type
+):
+    """A finite 1e300 kg, twice in one month, would make the hub's rollup infinite."""
+    if content_type == "application/json":
+        body = sample_json.replace(b'"amount": 4.2', b'"amount": 1e300')
+    else:
+        body = sample_xml.replace(b"<Amount>4.2</Amount>", b"<Amount>1e300</Amount>")
+    detail = _report_refused_for_its_number(client, refused, signing_keys, body, content_type)
+    assert (
+        "/quantity/amount: 1e+300 is greater than the maximum of 1000000000000" in detail
+        or "The value '1e300' is greater than the maximum value allowed ('1e12')" in detail
+    )
+
+
 def test_missing_message_signature_is_refused(client, refused, signing_keys, sample_json):
     response = post(client, sample_json, bearer=token(signing_keys), signature=None)
     refused(response, "request-invalid", 400)

@@ -6,6 +6,7 @@ stays (no message, no certificate, no consumed assertion) but the audit event of
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -247,6 +248,22 @@ def test_json_certificate_is_refused(partner, refused):
         message_type="certificate-of-origin",
     )
     refused(answer, "unsupported-media-type", 415)
+
+
+def test_certificate_with_an_integer_of_thousands_of_digits_is_refused(partner, refused):
+    """xs:positiveInteger is unbounded, and Python refuses to convert over 4,300 digits (a 500
+    once): the XML form's numbers are held to I-JSON's bounds."""
+    body = declaration_bytes(made(kind="origin-declaration", declarant="producer"))
+    body, replaced = re.subn(rb"<Count>\d+</Count>", b"<Count>" + b"9" * 5000 + b"</Count>", body)
+    assert replaced
+    answer = partner("ID").send(
+        "/v1/certificates-of-origin",
+        body,
+        content_type="application/xml",
+        message_type="certificate-of-origin",
+    )
+    problem = refused(answer, "schema-invalid", 422)
+    assert "(5000 characters) is out of range" in problem["detail"]
 
 
 def test_amendment_of_an_unknown_certificate_is_refused(send_certificate, refused):

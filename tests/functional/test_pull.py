@@ -101,6 +101,13 @@ def receipt_for(item: dict, digest: str | None = None) -> bytes:
     ).encode()
 
 
+def state_of(services, message_id: str) -> str:
+    with services.database.transaction() as session:
+        return session.execute(
+            select(OutboxMessage.state).where(OutboxMessage.message_id == message_id)
+        ).scalar_one()
+
+
 def test_signed_receipt_acknowledges_an_item(partner, services, queued_for_us):
     us = partner("US")
     item = us.get("/v1/inbox?limit=1").json()["items"][0]
@@ -145,13 +152,31 @@ def test_receipt_for_other_bytes_does_not_acknowledge(partner, services, queued_
         message_id=item["message_id"],
     )
     assert answer.status == 401 and answer.json()["type"].endswith("/signature-invalid")
-    with services.database.transaction() as session:
-        assert (
-            session.execute(
-                select(OutboxMessage.state).where(OutboxMessage.message_id == item["message_id"])
-            ).scalar_one()
-            == "available"
-        )
+    assert state_of(services, item["message_id"]) == "available"
+
+
+@pytest.mark.parametrize("number", [b"Infinity", b"NaN", b"1e999", b"9" * 5000])
+def test_receipt_with_a_number_no_json_parser_reads_does_not_acknowledge(
+    partner, services, queued_for_us, number
+):
+    """Python's json reads Infinity, NaN and 1e999 (as infinity); the receipt's fields go into
+    the audit log, which would then hold what no other JSON parser reads (and PostgreSQL's json
+    refuses: a 500). Signed by the partner or not, such a receipt acknowledges nothing."""
+    us = partner("US")
+    item = us.get("/v1/inbox?limit=1").json()["items"][0]
+    receipt = receipt_for(item).replace(b'"log_index": 0', b'"log_index": ' + number)
+    assert number in receipt
+    answer = us.send(
+        f"/v1/inbox/{item['message_id']}/acknowledgement",
+        receipt,
+        content_type="application/json",
+        message_type="receipt",
+        message_id=item["message_id"],
+    )
+    assert answer.status == 401, answer.body
+    assert answer.json()["type"].endswith("/signature-invalid")
+    assert "the receipt is not JSON as a message is" in answer.json()["detail"]
+    assert state_of(services, item["message_id"]) == "available"
 
 
 def test_another_partner_cannot_acknowledge(partner, queued_for_us):

@@ -5,7 +5,13 @@ import json
 import pytest
 import xmlschema
 
-from gateway.documents.hardened import parse_json, parse_xml
+from gateway.documents.hardened import (
+    MAX_EXACT_INTEGER,
+    exact_integer,
+    finite_number,
+    parse_json,
+    parse_xml,
+)
 from gateway.documents.schemas import JsonSchemas, XmlSchemas, load_spec
 from gateway.documents.seizure_report import SeizureReportReader, to_xml
 from gateway.errors import (
@@ -93,6 +99,47 @@ def test_hardened_json_refuses_nan_and_duplicates():
         parse_json(b'{"a": NaN}', max_bytes=100)
     with pytest.raises(MalformedBodyError, match="twice"):
         parse_json(b'{"a": 1, "a": 2}', max_bytes=100)
+
+
+def test_json_numbers_keep_to_i_json_and_their_values():
+    """Within the bounds the values are exactly what the default parser gives."""
+    text = f"[{MAX_EXACT_INTEGER}, -{MAX_EXACT_INTEGER}, 0, -0, 1.5e308, 5e-324, 1E2, 0.1]"
+    assert parse_json(text.encode(), max_bytes=1000) == json.loads(text)
+    for beyond in (f"{MAX_EXACT_INTEGER + 1}", f"-{MAX_EXACT_INTEGER + 1}", "1e309", "-1e309"):
+        with pytest.raises(DocumentError, match="out of range"):
+            parse_json(f"[{beyond}]".encode(), max_bytes=1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("42", 42),
+        ("+42", 42),
+        ("-42", -42),
+        ("0", 0),
+        ("-0", 0),
+        (" 7 ", 7),
+        ("0" * 5000 + "1", 1),
+        (str(MAX_EXACT_INTEGER), MAX_EXACT_INTEGER),
+    ],
+)
+def test_exact_integer_reads_what_xsd_integers_allow(text, value):
+    """Signs and leading zeros (xs:integer allows both) do not count against the bound."""
+    assert exact_integer(text) == value
+
+
+@pytest.mark.parametrize("text", [str(MAX_EXACT_INTEGER + 1), "9" * 5000, "-" + "9" * 17])
+def test_exact_integer_refuses_magnitudes_beyond_a_double_without_converting_them(text):
+    with pytest.raises(DocumentError, match="out of range"):
+        exact_integer(text)
+
+
+@pytest.mark.parametrize("text", ["INF", "-INF", "NaN", "1e999", "9" * 400])
+def test_finite_number_refuses_what_is_not_a_finite_double(text):
+    """xs:double's INF and NaN, and decimals that overflow a double (xs:decimal is unbounded)."""
+    with pytest.raises(DocumentError, match="out of range"):
+        finite_number(text)
+    assert finite_number("1e308") == 1e308
 
 
 def test_size_limit_comes_before_parsing():
