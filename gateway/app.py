@@ -87,7 +87,8 @@ def build_reader(
         json_schemas or JsonSchemas(load_spec(settings.spec_path)),
         XmlSchemas(settings.xsd_dir),
         max_bytes=settings.max_body_bytes,
-        max_depth=settings.max_xml_depth,
+        max_xml_depth=settings.max_xml_depth,
+        max_json_depth=settings.max_json_depth,
     )
 
 

@@ -65,6 +65,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     #: Deepest XML element nesting accepted.
     max_xml_depth: int = 64
+    #: Deepest JSON nesting of arrays and objects accepted (a message needs under ten).
+    max_json_depth: int = 32
     #: Clock skew tolerated on assertions and signatures (PROTOCOL §3).
     clock_skew_seconds: int = 60
     #: Longest assertion lifetime accepted, ``exp - iat`` (PROTOCOL §3).

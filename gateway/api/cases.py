@@ -33,7 +33,11 @@ def _acting(token_info: dict[str, Any]) -> Person:
 
 def _body(component: str) -> dict[str, Any]:
     gateway = services()
-    body = parse_json(flask.request.get_data(), max_bytes=gateway.settings.max_body_bytes)
+    body = parse_json(
+        flask.request.get_data(),
+        max_bytes=gateway.settings.max_body_bytes,
+        max_depth=gateway.settings.max_json_depth,
+    )
     gateway.json_schemas.check(component, body)
     return dict(body)
 

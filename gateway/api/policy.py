@@ -19,7 +19,11 @@ from gateway.policy.model import Context
 def post_explanation(user: str, token_info: dict[str, Any]) -> flask.Response:
     require_role(token_info, "system")
     gateway = services()
-    request = parse_json(flask.request.get_data(), max_bytes=gateway.settings.max_body_bytes)
+    request = parse_json(
+        flask.request.get_data(),
+        max_bytes=gateway.settings.max_body_bytes,
+        max_depth=gateway.settings.max_json_depth,
+    )
     gateway.json_schemas.check("ExplanationRequest", request)
     on = date.fromisoformat(request["date"]) if "date" in request else datetime.now(UTC).date()
     if "message_id" in request:

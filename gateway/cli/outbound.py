@@ -42,7 +42,11 @@ def disclose(
         if message_type == "seizure-report":
             document = build_reader(settings).read(file.read_bytes(), media).to_dict()
         else:  # checked against its schema by the outbound path before it is signed
-            document = parse_json(file.read_bytes(), max_bytes=settings.max_body_bytes)
+            document = parse_json(
+                file.read_bytes(),
+                max_bytes=settings.max_body_bytes,
+                max_depth=settings.max_json_depth,
+            )
         row = services.outbound.disclose(
             recipient=recipient,
             message_type=message_type,

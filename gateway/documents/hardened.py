@@ -3,8 +3,9 @@
 XML: no DTD is loaded, no entity is resolved, no network is touched; a document that carries a
 DOCTYPE at all is refused (no legitimate message needs one), as is one nested deeper than the
 limit. JSON: strict UTF-8, no duplicate keys (two parsers must never see two different documents),
-no NaN or Infinity, no NUL character in any string (XML cannot carry one either, and PostgreSQL
-cannot store one).
+no NaN or Infinity, no deeper nesting than the limit, no NUL character in any string (XML cannot
+carry one either, and PostgreSQL cannot store one), no surrogate or noncharacter (I-JSON, RFC 7493
+§2.1).
 
 Numbers, in either form, are I-JSON's (RFC 7493 §2.2): integers within ±(2**53 - 1), which every
 partner's parser holds exactly, and other numbers finite doubles. Beyond them two parsers read
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from lxml import etree
@@ -113,10 +116,11 @@ def finite_number(text: str) -> float:
     return value
 
 
-def parse_json(body: bytes, *, max_bytes: int) -> Any:
+def parse_json(body: bytes, *, max_bytes: int, max_depth: int) -> Any:
     """The JSON value of ``body`` under the rules of the module docstring, or a DocumentError
-    subclass (PayloadTooLargeError, MalformedBodyError, or DocumentError for a number out of
-    range)."""
+    subclass: PayloadTooLargeError, MalformedBodyError (not UTF-8, not well-formed, nested deeper
+    than ``max_depth`` arrays and objects, text that is not Unicode), DocumentError (a number out
+    of range)."""
     if len(body) > max_bytes:
         raise PayloadTooLargeError(f"the body is over {max_bytes} bytes")
     try:
@@ -133,16 +137,78 @@ def parse_json(body: bytes, *, max_bytes: int) -> Any:
         )
     except json.JSONDecodeError as error:
         raise MalformedBodyError(f"the JSON is not well-formed: {error}") from error
-    if "\\u0000" in text and _holds_nul(document):  # the one way JSON writes NUL
-        raise MalformedBodyError("the JSON contains a NUL character (\\u0000)")
+    except RecursionError as error:  # nested deeper than the interpreter's stack allows
+        raise _too_deep(max_depth) from error
+    # Counting brackets is enough to rule the walk out for most messages.
+    if text.count("[") + text.count("{") > max_depth and _deeper_than(document, max_depth):
+        raise _too_deep(max_depth)
+    # Escapes are the only way to write NUL or a surrogate in UTF-8 text; ASCII text holds no
+    # noncharacter either.
+    if "\\u" in text or (not text.isascii() and _not_text(text)):
+        _check_text(document)
     return document
 
 
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
+def _too_deep(max_depth: int) -> MalformedBodyError:
+    return MalformedBodyError(f"the JSON is nested deeper than {max_depth} levels")
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    """Arrays and objects nested more than ``limit`` deep (the outermost is level 1)."""
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children: Iterable[Any] = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
     return False
+
+
+#: Code points no message text may hold: NUL (PostgreSQL cannot store it, XML cannot carry it),
+#: surrogates and noncharacters (I-JSON, RFC 7493 §2.1: they are not text, and XML or a page
+#: written from the document would fail on them). Those of the basic plane, then those above it:
+#: one class of all of them costs ten times as much to search.
+_NOT_TEXT_BMP = re.compile("[\x00\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_FROM_FIRST_ASTRAL_NONCHARACTER = re.compile("[\U0001fffe-\U0010ffff]")
+_ASTRAL_NONCHARACTERS = re.compile(
+    "["
+    + "".join(
+        chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0x10000, 0x110000, 0x10000)
+    )
+    + "]"
+)
+
+
+def _not_text(value: str) -> re.Match[str] | None:
+    """A code point of ``value`` that no message text may hold, if there is one."""
+    found = _NOT_TEXT_BMP.search(value)
+    if found is None and _FROM_FIRST_ASTRAL_NONCHARACTER.search(value):  # rare: a range first
+        found = _ASTRAL_NONCHARACTERS.search(value)
+    return found
+
+
+def _check_text(document: Any) -> None:
+    """MalformedBodyError naming a forbidden code point (:func:`_not_text`) in a key or string."""
+    pending: list[Any] = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and (found := _not_text(value)):
+            point = ord(found.group())
+            if point == 0:
+                raise MalformedBodyError("the JSON contains a NUL character (\\u0000)")
+            what = "a lone surrogate" if 0xD800 <= point <= 0xDFFF else "a noncharacter"
+            raise MalformedBodyError(
+                f"the JSON contains U+{point:04X}, {what}, which is not text "
+                "(I-JSON, RFC 7493 §2.1)"
+            )

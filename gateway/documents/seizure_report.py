@@ -63,20 +63,27 @@ class SeizureReportReader:
     """Reads a seizure report from bytes in either form; raises a DocumentError subclass."""
 
     def __init__(
-        self, json_schemas: JsonSchemas, xml_schemas: XmlSchemas, *, max_bytes: int, max_depth: int
+        self,
+        json_schemas: JsonSchemas,
+        xml_schemas: XmlSchemas,
+        *,
+        max_bytes: int,
+        max_xml_depth: int,
+        max_json_depth: int,
     ) -> None:
         self._json = json_schemas
         self._xml = xml_schemas
-        #: Largest body read (the inbound path applies it to every message type).
+        #: Largest body and deepest JSON read (the inbound path applies them to every message type).
         self.max_bytes = max_bytes
-        self._max_depth = max_depth
+        self.max_json_depth = max_json_depth
+        self._max_xml_depth = max_xml_depth
 
     def read(self, body: bytes, content_type: str) -> SeizureReport:
         if media_kind(content_type) == "json":
-            document = parse_json(body, max_bytes=self.max_bytes)
+            document = parse_json(body, max_bytes=self.max_bytes, max_depth=self.max_json_depth)
             self._json.check_compiled_first(JSON_COMPONENT, document)
         else:
-            root = parse_xml(body, max_bytes=self.max_bytes, max_depth=self._max_depth)
+            root = parse_xml(body, max_bytes=self.max_bytes, max_depth=self._max_xml_depth)
             if etree.QName(root).namespace != XML_NAMESPACE:
                 raise DocumentError(f"the root element must be in namespace {XML_NAMESPACE}")
             self._xml.check(XSD_NAME, root)

@@ -185,7 +185,11 @@ class Inbound:
                 incoming.body, incoming.content_type, self._registry.authorities_of
             )
             return read.document, read.signed_by
-        document = parse_json(incoming.body, max_bytes=self._reader.max_bytes)
+        document = parse_json(
+            incoming.body,
+            max_bytes=self._reader.max_bytes,
+            max_depth=self._reader.max_json_depth,
+        )
         self._schemas.check(COMPONENTS[message_type], document)
         return dict(document), None
 

@@ -15,6 +15,7 @@ from gateway.trust.keys import PinnedKey, SigningKey
 RECEIPT_MEDIA_TYPE = "application/json"
 #: A receipt is a few hundred bytes (PROTOCOL §5); a partner's larger one is not read.
 MAX_RECEIPT_BYTES = 16_384
+MAX_RECEIPT_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def check_receipt(
         raise SignatureError("the receipt's signed header names another sender, type or message")
     try:
         # As strict as a message body: its fields go into the audit log.
-        receipt = parse_json(body, max_bytes=MAX_RECEIPT_BYTES)
+        receipt = parse_json(body, max_bytes=MAX_RECEIPT_BYTES, max_depth=MAX_RECEIPT_DEPTH)
     except DocumentError as error:
         raise SignatureError(f"the receipt is not JSON as a message is: {error.detail}") from error
     if not isinstance(receipt, dict) or receipt.get("message_id") != message_id:

@@ -437,6 +437,28 @@ def test_json_with_duplicate_keys_is_refused(client, refused, signing_keys, samp
     refused(response, "malformed-body", 400)
 
 
+@pytest.mark.parametrize("depth", [33, 200_000])
+def test_json_nested_too_deep_is_refused(client, refused, signing_keys, depth):
+    """200,000 levels overflowed the JSON parser's stack (a RecursionError: a 500)."""
+    body = b'{"a": ' + b"[" * depth + b"]" * depth + b"}"
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    problem = refused(response, "malformed-body", 400)
+    assert "nested deeper than 32 levels" in problem["detail"]
+
+
+def test_json_with_a_lone_surrogate_is_refused(client, refused, signing_keys, sample_json):
+    """Python's json reads "\\ud800" as a lone surrogate, which no UTF-8 page, XML form or
+    partner can carry: it was accepted (202) and would fail wherever the report is shown."""
+    body = sample_json.replace(b'"Synthetic sample', b'"\\ud800 Synthetic sample')
+    response = post(
+        client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
+    )
+    problem = refused(response, "malformed-body", 400)
+    assert "U+D800, a lone surrogate" in problem["detail"]
+
+
 def _report_refused_for_its_number(client, refused, signing_keys, body, content_type) -> str:
     response = post(
         client,

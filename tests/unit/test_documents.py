@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import xmlschema
@@ -30,7 +31,11 @@ XSD = PROJECT_ROOT / "specs" / "xsd" / "seizure-report.xsd"
 def reader() -> SeizureReportReader:
     spec = load_spec(PROJECT_ROOT / "specs" / "openapi.yaml")
     return SeizureReportReader(
-        JsonSchemas(spec), XmlSchemas(XSD.parent), max_bytes=1_000_000, max_depth=64
+        JsonSchemas(spec),
+        XmlSchemas(XSD.parent),
+        max_bytes=1_000_000,
+        max_xml_depth=64,
+        max_json_depth=32,
     )
 
 
@@ -96,18 +101,18 @@ def test_schema_violations_name_the_field(reader, sample_json, change, where):
 
 def test_hardened_json_refuses_nan_and_duplicates():
     with pytest.raises(MalformedBodyError):
-        parse_json(b'{"a": NaN}', max_bytes=100)
+        parse_json(b'{"a": NaN}', max_bytes=100, max_depth=8)
     with pytest.raises(MalformedBodyError, match="twice"):
-        parse_json(b'{"a": 1, "a": 2}', max_bytes=100)
+        parse_json(b'{"a": 1, "a": 2}', max_bytes=100, max_depth=8)
 
 
 def test_json_numbers_keep_to_i_json_and_their_values():
     """Within the bounds the values are exactly what the default parser gives."""
     text = f"[{MAX_EXACT_INTEGER}, -{MAX_EXACT_INTEGER}, 0, -0, 1.5e308, 5e-324, 1E2, 0.1]"
-    assert parse_json(text.encode(), max_bytes=1000) == json.loads(text)
+    assert parse_json(text.encode(), max_bytes=1000, max_depth=8) == json.loads(text)
     for beyond in (f"{MAX_EXACT_INTEGER + 1}", f"-{MAX_EXACT_INTEGER + 1}", "1e309", "-1e309"):
         with pytest.raises(DocumentError, match="out of range"):
-            parse_json(f"[{beyond}]".encode(), max_bytes=1000)
+            parse_json(f"[{beyond}]".encode(), max_bytes=1000, max_depth=8)
 
 
 @pytest.mark.parametrize(
@@ -142,9 +147,43 @@ def test_finite_number_refuses_what_is_not_a_finite_double(text):
     assert finite_number("1e308") == 1e308
 
 
+def test_json_nesting_is_limited_before_and_beyond_the_interpreters_stack():
+    """Level 1 is the outermost array or object; far beyond the limit the parser itself would
+    overflow Python's stack (a RecursionError, once a 500): the same refusal either way."""
+    assert parse_json(b"[" * 8 + b"]" * 8, max_bytes=1000, max_depth=8) == [[[[[[[[]]]]]]]]
+    assert parse_json(b'{"a": [1, {"b": [2]}], "c": 3}', max_bytes=1000, max_depth=4)
+    for depth in (9, 100_000):
+        with pytest.raises(MalformedBodyError, match="nested deeper than 8 levels"):
+            parse_json(b"[" * depth + b"]" * depth, max_bytes=10**6, max_depth=8)
+    with pytest.raises(MalformedBodyError, match="nested deeper than 3 levels"):
+        parse_json(b'{"a": [1, {"b": [2]}]}', max_bytes=1000, max_depth=3)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (b'{"a": "x\\ud800y"}', "U+D800, a lone surrogate"),
+        (b'{"\\udfff": 1}', "U+DFFF, a lone surrogate"),
+        (b'["\\ude00\\ud83d"]', "U+DE00, a lone surrogate"),  # a pair in the wrong order
+        ('["\ufffe"]'.encode(), "U+FFFE, a noncharacter"),  # raw, in UTF-8
+        (b'["\\ufdd0"]', "U+FDD0, a noncharacter"),
+        ('[["\U0010ffff"]]'.encode(), "U+10FFFF, a noncharacter"),
+        (b'{"a": ["\\u0000"]}', "NUL"),
+    ],
+)
+def test_json_text_that_is_not_unicode_text_is_refused(text, named):
+    with pytest.raises(MalformedBodyError, match=re.escape(named)):
+        parse_json(text, max_bytes=1000, max_depth=8)
+
+
+def test_json_text_with_escapes_and_astral_characters_is_kept():
+    text = '{"a": "caf\\u00e9 \\ud83d\\ude00 \U0001f600 \u6771\u4eac"}'.encode()
+    assert parse_json(text, max_bytes=1000, max_depth=8) == {"a": "café 😀 😀 東京"}
+
+
 def test_size_limit_comes_before_parsing():
     with pytest.raises(PayloadTooLargeError):
-        parse_json(b"[" * 200, max_bytes=100)
+        parse_json(b"[" * 200, max_bytes=100, max_depth=8)
     with pytest.raises(PayloadTooLargeError):
         parse_xml(b"<a>" * 200, max_bytes=100, max_depth=10)
 

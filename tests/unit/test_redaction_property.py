@@ -21,7 +21,11 @@ REGISTRY = Registry.load(PROJECT_ROOT / "partners")
 POLICIES = load_policies(PROJECT_ROOT / "policies", REGISTRY)
 SCHEMAS = JsonSchemas(load_spec(PROJECT_ROOT / "specs" / "openapi.yaml"))
 READER = SeizureReportReader(
-    SCHEMAS, XmlSchemas(PROJECT_ROOT / "specs" / "xsd"), max_bytes=10**7, max_depth=64
+    SCHEMAS,
+    XmlSchemas(PROJECT_ROOT / "specs" / "xsd"),
+    max_bytes=10**7,
+    max_xml_depth=64,
+    max_json_depth=32,
 )
 BASE = json.loads((PROJECT_ROOT / "specs" / "samples" / "seizure-report.json").read_text())
 # Partners whose decisions differ: enhanced (NO, AU), not enhanced (US, KR), private (TW), the hub.
