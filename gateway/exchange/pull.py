@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -31,11 +31,21 @@ def encode_cursor(added: datetime, row_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+#: The largest row id a cursor may name (the databases' BIGINT).
+_MAX_ROW_ID = 2**63 - 1
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (UTC time, row id) that :func:`encode_cursor` wrote; DocumentError for anything it
+    cannot have written (the cursor comes back from the partner: a naive or out-of-range time,
+    a row id that is not an integer a row can have)."""
     try:
         added, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(added), int(row_id)
-    except (ValueError, TypeError) as error:
+        moment = datetime.fromisoformat(added)
+        if moment.tzinfo is None or type(row_id) is not int or not 0 <= row_id <= _MAX_ROW_ID:
+            raise ValueError("not a cursor's time and row id")
+        return moment.astimezone(UTC), row_id
+    except (ValueError, TypeError, OverflowError) as error:
         raise DocumentError("the next cursor is not one this gateway gave out") from error
 
 

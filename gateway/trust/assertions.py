@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -22,7 +22,7 @@ from gateway.errors import (
     TokenInvalidError,
     UnknownKeyError,
 )
-from gateway.trust.jws import register_fully_specified_names
+from gateway.trust.jws import epoch_time, register_fully_specified_names
 from gateway.trust.keys import ACCEPTED_ALGORITHMS, PinnedKey, SigningKey, select_key
 
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "iat", "exp", "jti", "htm", "htu")
@@ -125,8 +125,9 @@ def verify_assertion(
     except jwt.PyJWTError as error:
         raise TokenInvalidError(f"the assertion is invalid: {error}") from error
 
-    issued_at = datetime.fromtimestamp(claims["iat"], tz=UTC)
-    expires_at = datetime.fromtimestamp(claims["exp"], tz=UTC)
+    issued_at, expires_at = epoch_time(claims["iat"]), epoch_time(claims["exp"])
+    if issued_at is None or expires_at is None:
+        raise TokenInvalidError('the assertion\'s "iat" and "exp" must be times in epoch seconds')
     if claims["sub"] != caller:
         raise TokenInvalidError('the assertion\'s "sub" must equal its "iss"')
     if expires_at - issued_at > max_lifetime:

@@ -81,6 +81,18 @@ def sign_detached(
     )
 
 
+def epoch_time(value: object) -> datetime | None:
+    """``value`` as a UTC time if it is a number of epoch seconds that a datetime can hold (years
+    1 to 9999), else None: a partner's clock in milliseconds, or a forged 10**20, must not reach
+    ``datetime.fromtimestamp`` unguarded (it raises OverflowError, ValueError or OSError)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
 def _unverified_header(signature: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(signature)
@@ -145,7 +157,9 @@ def verify_detached(
         _ENGINE.decode_complete(signature, key.public_key, algorithms=[alg], detached_payload=body)
     except jwt.PyJWTError as error:
         raise SignatureError("the signature does not verify over the body as received") from error
-    signed_at = datetime.fromtimestamp(header["iat"], tz=UTC)
+    signed_at = epoch_time(header["iat"])
+    if signed_at is None:
+        raise SignatureError('the JWS header "iat" is not a time in epoch seconds')
     if signed_at > now + clock_skew:
         raise SignatureError('the JWS header "iat" is in the future')
     if not key.valid_at(signed_at):

@@ -96,6 +96,17 @@ def post(
     return client.post("/v1/seizure-reports", content=body, headers=headers)
 
 
+def signed_post(client, signing_keys, body: bytes, content_type: str = "application/json"):
+    """``body`` from KR with a fresh assertion and a JWS over it: it reaches the document checks."""
+    return post(
+        client,
+        body,
+        bearer=token(signing_keys),
+        content_type=content_type,
+        signature=message_signature(signing_keys, body, content_type=content_type),
+    )
+
+
 @pytest.fixture
 def refused(client, services):
     """``refused(response, kind, status)``: checks the problem and that only its audit event stayed."""
@@ -267,6 +278,54 @@ def test_token_living_too_long_is_refused(client, refused, signing_keys, sample_
     refused(response, "token-invalid", 401)
 
 
+@pytest.mark.parametrize(
+    "times",
+    [{"exp": 10**20}, {"exp": 1e300}, {"iat": -(10**20)}],
+    ids=["exp-10e20", "exp-1e300", "iat-before-year-1"],
+)
+def test_assertion_timed_beyond_the_calendar_is_refused(
+    client, refused, signing_keys, sample_json, times
+):
+    """Signed by the partner's own key (a client counting in microseconds, or worse): pyjwt
+    accepts such times, and converting them to a date raised (a 500)."""
+    response = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys, **times),
+        signature=message_signature(signing_keys, sample_json),
+    )
+    problem = refused(response, "token-invalid", 401)
+    assert '"iat" and "exp" must be times in epoch seconds' in problem["detail"]
+
+
+@pytest.mark.parametrize("iat", [10**20, -(10**20), 2**63])
+def test_message_signed_at_a_time_beyond_the_calendar_is_refused(
+    client, refused, signing_keys, sample_json, iat
+):
+    """The JWS verifies (pyjwt itself, not the gateway's signer, makes it), but its "iat" is no
+    date: converting it raised (a 500)."""
+    key = signing_keys["KR"]
+    signature = jwt.api_jws.PyJWS().encode(
+        sample_json,
+        key.private_key,
+        algorithm="EdDSA",
+        is_payload_detached=True,
+        headers={
+            "kid": key.kid,
+            "typ": "customs-message+jws",
+            "cty": "application/json",
+            "iat": iat,
+            "msgid": str(uuid.uuid4()),
+            "iss": "KR",
+            "aud": "JP",
+            "msgtype": "seizure-report",
+        },
+    )
+    response = post(client, sample_json, bearer=token(signing_keys), signature=signature)
+    problem = refused(response, "signature-invalid", 401)
+    assert problem["detail"] == 'the JWS header "iat" is not a time in epoch seconds'
+
+
 def test_unknown_partner_is_refused(client, refused, signing_keys, sample_json):
     key = signing_keys["KR"]
     stranger = jwt.encode(
@@ -346,24 +405,26 @@ def test_schema_invalid_json_is_refused(client, refused, signing_keys, sample_js
 
 def test_schema_invalid_xml_is_refused(client, refused, signing_keys, sample_xml):
     body = sample_xml.replace(b"<Direction>inbound</Direction>", b"<Direction>sideways</Direction>")
-    response = post(
-        client,
-        body,
-        bearer=token(signing_keys),
-        content_type="application/xml",
-        signature=message_signature(signing_keys, body, content_type="application/xml"),
-    )
+    response = signed_post(client, signing_keys, body, "application/xml")
     refused(response, "schema-invalid", 422)
 
 
-def _xml_attack(client, refused, signing_keys, body: bytes) -> None:
-    response = post(
-        client,
-        body,
-        bearer=token(signing_keys),
-        content_type="application/xml",
-        signature=message_signature(signing_keys, body, content_type="application/xml"),
+@pytest.mark.parametrize("day", ["12345-03-14", "-0001-03-14", "2026-03-14Z", "2026-03-14+09:00"])
+def test_xml_date_the_json_form_cannot_hold_is_refused(
+    client, refused, signing_keys, sample_xml, day
+):
+    """xs:date admits a zone and years past 9999 or before 1; the report model's date did not
+    (a 500). The XSDs now state the JSON form's RFC 3339 full-date."""
+    body = sample_xml.replace(
+        b"<SeizureDate>2026-03-14</SeizureDate>", f"<SeizureDate>{day}</SeizureDate>".encode()
     )
+    response = signed_post(client, signing_keys, body, "application/xml")
+    problem = refused(response, "schema-invalid", 422)
+    assert "SeizureDate" in problem["detail"]
+
+
+def _xml_attack(client, refused, signing_keys, body: bytes) -> None:
+    response = signed_post(client, signing_keys, body, "application/xml")
     refused(response, "xml-forbidden-construct", 400)
 
 
@@ -460,13 +521,7 @@ def test_json_with_a_lone_surrogate_is_refused(client, refused, signing_keys, sa
 
 
 def _report_refused_for_its_number(client, refused, signing_keys, body, content_type) -> str:
-    response = post(
-        client,
-        body,
-        bearer=token(signing_keys),
-        content_type=content_type,
-        signature=message_signature(signing_keys, body, content_type=content_type),
-    )
+    response = signed_post(client, signing_keys, body, content_type)
     return refused(response, "schema-invalid", 422)["detail"]
 
 

@@ -1,4 +1,5 @@
-"""Regression tests for what the API fuzzing found (test_api_fuzzing.py), one per finding.
+"""Regression tests for what the API fuzzing found (test_api_fuzzing.py), and what probing by
+hand beside it found, one per finding.
 
 Each was a 500 or an answer the spec did not describe; each is now a documented 400 problem.
 """
@@ -6,7 +7,9 @@ Each was a 500 or an answer the spec did not describe; each is now a documented 
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
+import pytest
 import yaml
 
 from gateway.settings import Settings
@@ -64,3 +67,20 @@ def test_nul_in_a_json_document_is_refused_as_malformed(partner, sample_json):
     assert answer.status == 400
     assert answer.json()["type"] == PROBLEMS + "malformed-body"
     assert "NUL" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+09:00"])
+def test_date_time_beyond_the_calendar_in_utc_is_refused_not_a_500(client, partner, moment):
+    """Found by hand: a valid RFC 3339 date-time whose UTC instant is in the year 10000 or 0
+    overflowed Python's datetime (500) in the audit search and the partner's inbox."""
+    for query in (f"since={quote(moment)}", f"until={quote(moment)}"):
+        response = client.get(
+            f"/v1/audit/events?{query}", headers={"Authorization": f"Bearer {AUDITOR_TOKEN}"}
+        )
+        assert response.status_code == 400, (query, response.text)
+        assert response.json()["type"] == PROBLEMS + "request-invalid"
+        assert "outside the years 1 to 9999 in UTC" in response.json()["detail"]
+    answer = partner("US").get(f"/v1/inbox?added_after={quote(moment)}")
+    assert answer.status == 400, answer.body
+    assert answer.json()["type"] == PROBLEMS + "request-invalid"
+    assert documented("/v1/audit/events", "get", 400) and documented("/v1/inbox", "get", 400)

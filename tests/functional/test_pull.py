@@ -87,6 +87,31 @@ def test_partner_pages_through_its_inbox_and_items_verify_alone(partner, service
     assert later["items"] == []
 
 
+def forged_cursor(added: str, row_id: object) -> str:
+    """A ``next`` cursor of the form the gateway writes (base64url JSON [time, row id])."""
+    raw = json.dumps([added, row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("added", "row_id"),
+    [
+        ("2026-01-01T00:00:00+00:00", 10**30),  # beyond BIGINT: SQLite's driver overflowed
+        ("2026-01-01T00:00:00+00:00", -(10**30)),
+        ("9999-12-31T23:59:59-01:00", 1),  # the year 10000 in UTC
+        ("2026-01-01T00:00:00", 1),  # no zone: the store refuses naive times
+        ("2026-01-01T00:00:00+00:00", True),
+        ("2026-01-01T00:00:00+00:00", 1.5),
+    ],
+)
+def test_forged_cursor_is_refused_not_a_500(partner, queued_for_us, added, row_id):
+    """Found by hand: the cursor comes back from the partner, and each of these was a 500."""
+    answer = partner("US").get(f"/v1/inbox?next={quote(forged_cursor(added, row_id))}")
+    assert answer.status == 422, answer.body
+    assert answer.json()["type"].endswith("/schema-invalid")
+    assert answer.json()["detail"] == "the next cursor is not one this gateway gave out"
+
+
 def receipt_for(item: dict, digest: str | None = None) -> bytes:
     body = base64.b64decode(item["body"])
     return json.dumps(

@@ -78,6 +78,21 @@ def test_origin_declaration_needs_no_authority_and_reads_back(reader):
     assert (result.document, result.signed_by) == (original, None)
 
 
+@pytest.mark.parametrize(
+    "issued", ["2026-11-20Z", "2026-11-20+09:00", "12026-11-20", "-2026-11-20"]
+)
+def test_date_that_the_json_form_cannot_hold_is_refused(reader, issued):
+    """xs:date admits a zone and years past 9999 or before 1; the JSON form's "date" does not
+    (the same in a seizure report was a 500: test_bad_input.py)."""
+    body = declaration_bytes(document(kind="origin-declaration", declarant="producer"))
+    changed = body.replace(
+        b"<IssueDate>2026-11-20</IssueDate>", f"<IssueDate>{issued}</IssueDate>".encode()
+    )
+    assert changed != body
+    with pytest.raises(DocumentError, match="IssueDate"):
+        read(reader, changed, [])
+
+
 def test_tampered_certificate_is_refused(reader, jp_authority):
     key, pinned = jp_authority
     body = sign_certificate(document(), key, pinned)
