@@ -2,8 +2,10 @@
 
 XML: no DTD is loaded, no entity is resolved, no network is touched; a document that carries a
 DOCTYPE at all is refused (no legitimate message needs one), as is one nested deeper than the
-limit. JSON: strict UTF-8, no duplicate keys (two parsers must never see two different documents),
-no NaN or Infinity, no deeper nesting than the limit, no NUL character in any string (XML cannot
+limit; comments and processing instructions are dropped.
+
+JSON: strict UTF-8, no duplicate keys (two parsers must never see two different documents), no
+NaN or Infinity, no deeper nesting than the limit, no NUL character in any string (XML cannot
 carry one either, and PostgreSQL cannot store one), no surrogate or noncharacter (I-JSON, RFC 7493
 §2.1).
 
@@ -41,6 +43,12 @@ def _xml_parser(*, keep_whitespace: bool = False) -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_blank_text=not keep_whitespace,
+        # A comment or processing instruction inside a value would split its text: the XSD
+        # validates the whole ("H<!---->1" is "H1") while the element's .text is its first part
+        # ("H"). Dropped at parse, the text is whole; XML Signature's usual canonicalisation
+        # (without comments) does not sign them either.
+        remove_comments=True,
+        remove_pis=True,
     )
 
 

@@ -19,7 +19,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from gateway.store.models import AuditEvent
+from gateway.store.models import AuditEvent, Message
 from gateway.trust.jws import sign_detached
 from tests.conftest import stored_counts as counts
 
@@ -421,6 +421,26 @@ def test_xml_date_the_json_form_cannot_hold_is_refused(
     response = signed_post(client, signing_keys, body, "application/xml")
     problem = refused(response, "schema-invalid", 422)
     assert "SeizureDate" in problem["detail"]
+
+
+@pytest.mark.parametrize("splitter", [b"<!---->", b"<?pi x?>"])
+def test_xml_comment_splitting_a_value_is_read_as_the_whole_value(
+    client, services, signing_keys, sample_xml, splitter
+):
+    """The XSD validates "H<!---->1" as "H1"; the element's first text node is "H": the handling
+    code was read as something the XSD never saw (a 500), a split summary as an empty object."""
+    body = sample_xml.replace(b"<HandlingCode>H1<", b"<HandlingCode>H" + splitter + b"1<").replace(
+        b"<Summary>Synthetic", b"<Summary>Synth" + splitter + b"etic"
+    )
+    assert body.count(splitter) == 2
+    response = signed_post(client, signing_keys, body, "application/xml")
+    assert response.status_code == 202, response.text
+    with services.database.transaction() as session:
+        document = session.execute(
+            select(Message.document).where(Message.message_id == response.json()["message_id"])
+        ).scalar_one()
+    assert document["markings"]["handling_code"] == "H1"
+    assert document["summary"].startswith("Synthetic sample: false bottom")
 
 
 def _xml_attack(client, refused, signing_keys, body: bytes) -> None:

@@ -93,6 +93,23 @@ def test_date_that_the_json_form_cannot_hold_is_refused(reader, issued):
         read(reader, changed, [])
 
 
+def test_comment_inserted_into_a_signed_value_does_not_truncate_it(reader, jp_authority):
+    """The SAML comment attack (CVE-2017-11427 and kin): canonicalisation without comments signs
+    "JCCI-2026-000123" either way, so a comment slipped into the value keeps the signature valid,
+    and a reader of the element's first text node would see "JCCI-2026". The JSON form is made
+    from what signxml verified (canonical, without comments), and the parser now drops comments
+    too (the seizure report's reader read the split value: test_bad_input.py)."""
+    key, pinned = jp_authority
+    original = document()
+    body = sign_certificate(original, key, pinned)
+    number = original["certificate_number"].encode()
+    tampered = body.replace(number, number[:9] + b"<!-- -->" + number[9:], 1)
+    assert tampered != body
+    result = read(reader, tampered, [pinned])
+    assert result.document == original
+    assert result.document["certificate_number"] == "JCCI-2026-000123"
+
+
 def test_tampered_certificate_is_refused(reader, jp_authority):
     key, pinned = jp_authority
     body = sign_certificate(document(), key, pinned)
