@@ -161,6 +161,16 @@ def operation_findings(settings: Settings) -> list[Finding]:
         )
     if settings.rate_limit_per_minute <= 0:
         findings.append(Finding("warning", "rate_limit_per_minute", "partners are not limited"))
+    if settings.delivery_timeout_seconds >= settings.delivery_lease_seconds:
+        findings.append(
+            Finding(
+                "error",
+                "delivery_timeout_seconds",
+                f"an attempt may take {settings.delivery_timeout_seconds} s, longer than a "
+                f"worker's lease ({settings.delivery_lease_seconds} s): another worker would "
+                "deliver the message again",
+            )
+        )
     if settings.production:
         if settings.is_sqlite:
             findings.append(

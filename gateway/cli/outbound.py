@@ -138,7 +138,7 @@ def worker(ctx: click.Context, once: bool, interval: float, worker_id: str | Non
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    transport = HttpTransport(settings.delivery_timeout_seconds)
+    transport = HttpTransport(settings.delivery_timeout_seconds, settings.max_body_bytes)
     try:
         with gateway_services(settings) as services:
             delivery = DeliveryWorker(

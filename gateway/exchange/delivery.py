@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -75,15 +76,36 @@ class Transport(Protocol):
 
 
 class HttpTransport:
-    def __init__(self, timeout_seconds: float) -> None:
+    """POSTs over httpx, with the partner's answer bounded: its body may hold at most
+    ``max_answer_bytes`` and must have arrived ``timeout_seconds`` after the call began.
+
+    A partner that answers without end (or a byte at a time, each within the read timeout)
+    would otherwise hold the worker past its lease, and another worker would deliver the message
+    again. ``timeout_seconds`` is also each step's own timeout (connect, write, each read); the
+    status line and headers are bounded by that and by h11's header size limit."""
+
+    def __init__(self, timeout_seconds: float, max_answer_bytes: int) -> None:
         self._client = httpx.Client(timeout=timeout_seconds)
+        self._timeout = timeout_seconds
+        self._max_answer_bytes = max_answer_bytes
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> TransportResponse:
+        """The answer; TransportError if there was none, or none within the bounds."""
+        deadline = time.monotonic() + self._timeout
         try:
-            response = self._client.post(url, content=body, headers=dict(headers))
+            with self._client.stream("POST", url, content=body, headers=dict(headers)) as answer:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in answer.iter_bytes():
+                    size += len(chunk)
+                    if size > self._max_answer_bytes:
+                        raise TransportError(f"the answer is over {self._max_answer_bytes} bytes")
+                    if time.monotonic() > deadline:
+                        raise TransportError(f"the answer took over {self._timeout:g} s")
+                    chunks.append(chunk)
         except httpx.HTTPError as error:
             raise TransportError(f"{type(error).__name__}: {error}") from error
-        return TransportResponse(response.status_code, response.content, dict(response.headers))
+        return TransportResponse(answer.status_code, b"".join(chunks), dict(answer.headers))
 
     def close(self) -> None:
         self._client.close()

@@ -10,9 +10,12 @@ import json
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -51,6 +54,7 @@ class Pair:
         if kr_jp_in_force:
             partner_directories(kr.root, "KR", jp_framework_in_force=kr_jp_in_force)
         self.kr_db = kr.root / "gateway.sqlite3"
+        self.kr_port = kr.port
         self.kr_key = read_jwk_file(kr.root / "keys" / "KR.private.jwk")
         self.kr_env = kr.environment(jp)
         self.jp_env = jp.environment(
@@ -174,6 +178,60 @@ def test_receipt_that_does_not_verify_is_retried_then_dead_lettered(pair):
     assert "receipt not accepted" in row.last_error
     assert pair.events(message_id)[-1] == "system:seizure-report:dead-lettered"
     assert len(pair.received_at_kr()) == 1  # KR stored it once; the resends got the same receipt
+
+
+@contextmanager
+def hostile_partner(port: int, *, length: int, chunk: int, pause: float) -> Iterator[None]:
+    """A real HTTP server on KR's port that takes the delivery and answers 202 with ``length``
+    bytes, ``chunk`` bytes at a time ``pause`` seconds apart (until the client hangs up)."""
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(202)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(length))
+            self.end_headers()
+            try:
+                for _ in range(0, length, chunk):
+                    self.wfile.write(b"0" * chunk)
+                    self.wfile.flush()
+                    time.sleep(pause)
+            except OSError:  # the worker cut it off
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Answer)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("length", "chunk", "pause", "reason"),
+    [
+        (8 * 1_048_576, 65_536, 0.0, "the answer is over 1048576 bytes"),
+        (48, 1, 0.25, "the answer took over 5 s"),  # each byte well within the read timeout
+    ],
+    ids=["answer-without-end", "answer-a-byte-at-a-time"],
+)
+def test_partner_answer_beyond_bounds_is_cut_off_and_retried(pair, length, chunk, pause, reason):
+    """A broken or hostile partner must not hold the worker past its lease (another worker would
+    deliver again) or fill its memory: read so far and no further, the attempt is retried."""
+    (message_id,) = pair.disclose()
+    with hostile_partner(pair.kr_port, length=length, chunk=chunk, pause=pause):
+        pair.worker_once()
+    row = pair.outbox()[message_id]
+    assert row.state == "retrying" and row.attempts == 1, row.last_error
+    assert row.last_error == f"no answer: {reason}"
+    assert pair.events(message_id)[-1] == "system:seizure-report:delivery-failed"
 
 
 def test_partner_refusal_is_not_retried_and_its_problem_is_kept(tmp_path, database_url):

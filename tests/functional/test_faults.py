@@ -263,6 +263,22 @@ def test_check_config_reports_unsafe_settings(tmp_path, database_url):
     assert lines[-1] == "2 errors, 2 warnings (development settings)"
 
 
+def test_check_config_refuses_a_delivery_attempt_longer_than_the_lease(tmp_path, database_url):
+    environment = gateway_environment(
+        tmp_path,
+        database_url,
+        GATEWAY_DELIVERY_TIMEOUT_SECONDS="60",
+        GATEWAY_DELIVERY_LEASE_SECONDS="60",
+    )
+    code, lines = findings_of(environment)
+    assert code == 1
+    assert any(
+        line.startswith("error: delivery_timeout_seconds: an attempt may take 60 s")
+        and "another worker would deliver the message again" in line
+        for line in lines
+    ), lines
+
+
 def test_check_config_passes_a_production_setup(tmp_path, database_url):
     """Encrypted key outside the checkout, loopback behind a TLS proxy, https public URL."""
     passphrase = tmp_path / "passphrase"

@@ -90,7 +90,7 @@ def send(kr: PartnerClient, path: str, document: dict, message_type: str) -> str
 
 
 def deliver(jp) -> None:
-    transport = HttpTransport(10)
+    transport = HttpTransport(10, 1_048_576)
     try:
         services = jp["services"]
         DeliveryWorker(

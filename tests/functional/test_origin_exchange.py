@@ -45,7 +45,7 @@ class Side:
 
     def deliver(self) -> None:
         """One pass of the delivery worker; every message must come back with a receipt."""
-        transport = HttpTransport(10)
+        transport = HttpTransport(10, 1_048_576)
         try:
             DeliveryWorker(
                 settings=self.settings,
