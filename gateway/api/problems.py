@@ -65,7 +65,11 @@ _CONNEXION_KINDS: dict[type[ProblemException], tuple[str, str]] = {
     ExtraParameterProblem: ("request-invalid", "Request not as the spec describes"),
     BadRequestProblem: ("request-invalid", "Request not as the spec describes"),
 }
-_HTTP_KINDS = {404: ("not-found", "Not found"), 405: ("method-not-allowed", "Method not allowed")}
+_HTTP_KINDS = {
+    403: (errors.ForbiddenError.kind, errors.ForbiddenError.title),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+}
 
 
 def status_of(error: errors.GatewayError) -> int:
