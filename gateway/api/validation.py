@@ -3,9 +3,10 @@
 * Message bodies are signed: :class:`SignedBodyPassThrough` leaves them alone, so nothing parses a
   body before its signature verifies (:mod:`gateway.documents` then checks it against the schemas
   of this same spec).
-* Parameters (path, query, headers) are checked as connexion checks them, with each parameter's
-  validator built once: connexion 3.3 deep-copies the parameter and builds a new
-  ``Draft4Validator`` for every value of every request (a tenth of a partner call's CPU).
+* Parameters (path, query, headers) are checked as connexion checks them (``pattern`` as ECMA-262
+  reads it), with each parameter's validator built once: connexion 3.3 deep-copies the parameter
+  and builds a new ``Draft4Validator`` for every value of every request (a tenth of a partner
+  call's CPU).
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from connexion.utils import is_null, is_nullable
 from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Receive, Scope
+
+from gateway.documents.schemas import with_ecma_patterns
+
+#: connexion's parameter draft, its patterns read as ECMA-262 reads them (a trailing newline does
+#: not meet "^[A-Z]{2}$").
+_Draft4Validator = with_ecma_patterns(Draft4Validator)
 
 
 class SignedBodyPassThrough(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -38,7 +45,7 @@ def _validator_for(param: dict[str, Any]) -> Draft4Validator:
     if entry is None or entry[0] is not param:
         entry = (
             param,
-            Draft4Validator(
+            _Draft4Validator(
                 param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
             ),
         )

@@ -2,13 +2,15 @@
 
 The OpenAPI document is the single source of truth for JSON bodies: a component schema is
 validated (Draft 2020-12, as OpenAPI 3.1 prescribes, formats checked) with its ``$ref``\\ s resolved
-inside the same document.
+inside the same document, and ``pattern`` read as ECMA-262 reads it (:func:`ecma_pattern`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,38 @@ SENDER_MEMBERS = {
     "origin-verification-answer": "answering_administration",
     "seizure-report-batch": "member",
 }
+
+
+#: A ``$`` not escaped by a backslash (fastjsonschema finds them so: both validators read alike).
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@cache
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` as ECMA-262, which JSON Schema prescribes, reads it: ``$`` ends the string.
+    Python's ``$`` also matches before a final newline, so "KR\\n" met "^[A-Z]{2}$" (and was stored;
+    the XSD, whose patterns match whole values, refused the same in XML)."""
+    return re.compile(_UNESCAPED_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _ecma_pattern_keyword(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """jsonschema's ``pattern`` keyword, with :func:`ecma_pattern` (the same message)."""
+    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def with_ecma_patterns(validator_class: Any) -> Any:
+    """``validator_class`` (a jsonschema validator class) with ECMA-262's ``pattern``."""
+    # jsonschema's extend() carries no annotations
+    return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        validator_class, {"pattern": _ecma_pattern_keyword}
+    )
+
+
+#: Draft 2020-12, its patterns read as ECMA-262 reads them.
+Draft202012Validator = with_ecma_patterns(jsonschema.Draft202012Validator)
 
 
 def load_spec(spec_path: Path) -> dict[str, Any]:
@@ -90,10 +124,10 @@ class JsonSchemas:
     def validator(self, component: str) -> jsonschema.Draft202012Validator:
         if component not in self._validators:
             schema = {"$ref": f"{SPEC_URI}#/components/schemas/{component}"}
-            self._validators[component] = jsonschema.Draft202012Validator(
+            self._validators[component] = Draft202012Validator(
                 schema,
                 registry=self._registry,
-                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+                format_checker=Draft202012Validator.FORMAT_CHECKER,
             )
         return self._validators[component]
 

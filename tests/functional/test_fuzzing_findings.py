@@ -84,3 +84,12 @@ def test_date_time_beyond_the_calendar_in_utc_is_refused_not_a_500(client, partn
     assert answer.status == 400, answer.body
     assert answer.json()["type"] == PROBLEMS + "request-invalid"
     assert documented("/v1/audit/events", "get", 400) and documented("/v1/inbox", "get", 400)
+
+
+def test_query_value_with_a_newline_after_its_pattern_is_refused(client):
+    """Found by hand: ?partner=KR%0A met the pattern ^([A-Z]{2}|RILO-AP)$ (Python's $)."""
+    response = client.get(
+        "/v1/audit/events?partner=KR%0A", headers={"Authorization": f"Bearer {AUDITOR_TOKEN}"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == PROBLEMS + "request-invalid"

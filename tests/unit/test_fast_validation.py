@@ -38,6 +38,9 @@ MUTATIONS = {
     "commodity-without-type": lambda d: d["commodity"].pop("type"),
     "report-id-empty": lambda d: d.update(report_id=""),
     "route-not-an-object": lambda d: d.update(route=["KR"]),
+    # Python's $ matches before a final newline; ECMA-262's, and fastjsonschema's, does not
+    "country-with-a-trailing-newline": lambda d: d["route"].update(origin="MX\n"),
+    "originator-with-a-trailing-newline": lambda d: d["markings"].update(originator="KR\n"),
 }
 
 

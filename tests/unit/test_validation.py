@@ -1,5 +1,6 @@
-"""The gateway's parameter validator answers exactly as connexion's own, which it replaces only to
-build each parameter's validator once (gateway/api/validation.py)."""
+"""The gateway's parameter validator answers exactly as connexion's own, which it replaces to build
+each parameter's validator once (gateway/api/validation.py), but for a pattern's ``$``: it ends
+the string, as ECMA-262 reads it, where Python's also matches before a final newline."""
 
 from __future__ import annotations
 
@@ -52,3 +53,17 @@ def test_a_parameter_validator_is_built_once():
     parameter = copy.deepcopy(PARAMETERS[1])
     assert _validator_for(parameter) is _validator_for(parameter)
     assert _validator_for(copy.deepcopy(parameter)) is not _validator_for(parameter)
+
+
+def test_a_pattern_lets_no_trailing_newline_through_where_connexions_own_did():
+    parameter = {
+        "name": "partner",
+        "in": "query",
+        "schema": {"type": "string", "pattern": "^[A-Z]{2}$"},
+    }
+    ours = CompiledParameterValidator([parameter], uri_parser=None)
+    assert ours.validate_parameter("query", "KR", parameter) is None
+    theirs = ParameterValidator.validate_parameter("query", "KR\n", copy.deepcopy(parameter))
+    assert theirs is None  # Python's $
+    refusal = ours.validate_parameter("query", "KR\n", parameter)
+    assert refusal is not None and refusal.startswith("'KR\\n' does not match '^[A-Z]{2}$'")
