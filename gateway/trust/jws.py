@@ -8,7 +8,7 @@ around it and turns every failure into one of the gateway's errors.
 
 from __future__ import annotations
 
-import uuid
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +25,10 @@ from gateway.errors import (
 from gateway.trust.keys import ACCEPTED_ALGORITHMS, PinnedKey, SigningKey, select_key
 
 MESSAGE_TYP = "customs-message+jws"
+#: A message id as the idempotency key must be spelt one way: Python's UUID() also reads
+#: "{...}", "urn:uuid:...", upper case and bare hex, each of which was stored as a message of its
+#: own (and the longer ones overflowed PostgreSQL's column).
+CANONICAL_UUID = re.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def register_fully_specified_names(engine: jwt.PyJWS) -> jwt.PyJWS:
@@ -117,10 +121,11 @@ def _check_header_form(header: Mapping[str, Any]) -> None:
         raise SignatureError('the JWS header "aud" must be a string')
     if not isinstance(header.get("iat"), int) or isinstance(header.get("iat"), bool):
         raise SignatureError('the JWS header "iat" must be an integer (epoch seconds)')
-    try:
-        uuid.UUID(header["msgid"])
-    except ValueError as error:
-        raise SignatureError('the JWS header "msgid" must be a UUID') from error
+    if not CANONICAL_UUID.fullmatch(header["msgid"]):
+        raise SignatureError(
+            'the JWS header "msgid" must be a UUID in its canonical form (RFC 9562 §4: 36 '
+            "characters, lowercase hexadecimal and hyphens)"
+        )
 
 
 def verify_detached(

@@ -362,6 +362,39 @@ def test_message_signed_with_another_partners_key_is_refused(
     refused(response, "unknown-key", 401)
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [lambda u: f"{{{u}}}", lambda u: f"urn:uuid:{u}", lambda u: str(u).upper(), lambda u: u.hex],
+    ids=["braces", "urn", "upper-case", "bare-hex"],
+)
+def test_message_id_spelt_other_than_canonically_is_refused(
+    client, services, signing_keys, sample_json, spelling
+):
+    """The message id is the idempotency key (PROTOCOL §1): Python's UUID() reads these four
+    spellings of one id, and each was stored as a message of its own, beside the canonical one
+    (on PostgreSQL the longer two overflowed the column: a 400 of the wrong kind)."""
+    message_id = uuid.uuid4()
+    canonical = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys),
+        signature=message_signature(signing_keys, sample_json, message_id=str(message_id)),
+    )
+    assert canonical.status_code == 202
+    before = counts(services)
+    response = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys),
+        signature=message_signature(signing_keys, sample_json, message_id=spelling(message_id)),
+    )
+    assert response.status_code == 401, response.text
+    problem = response.json()
+    assert problem["type"] == PROBLEMS + "signature-invalid"
+    assert 'the JWS header "msgid" must be a UUID in its canonical form' in problem["detail"]
+    assert counts(services) == {**before, "events": before["events"] + 1}  # the refusal only
+
+
 def test_message_signature_with_alg_none_is_refused(client, refused, signing_keys, sample_json):
     header = _b64(json.dumps({"alg": "none", "b64": False, "crit": ["b64"]}).encode())
     response = post(client, sample_json, bearer=token(signing_keys), signature=f"{header}..AAAA")
