@@ -43,14 +43,29 @@ def _period(text: str) -> Period:
         raise DocumentError(str(error)) from error
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """``value``, or a text value a spreadsheet would run as a formula with a ``'`` before it.
+    Members write free text (a commodity's type opens the commodity-route value); analysts open
+    the CSV in a spreadsheet."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def as_csv(report: dict[str, Any]) -> str:
-    """One row per cell of every table (suppressed cells show no figures)."""
+    """One row per cell of every table (suppressed cells show no figures), each text that would
+    start a formula quoted (:func:`_spreadsheet_safe`)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for dimension, table in report["tables"].items():
         for cell in table:
-            writer.writerow({"dimension": dimension, **cell})
+            row = {"dimension": dimension, **cell}
+            writer.writerow({name: _spreadsheet_safe(value) for name, value in row.items()})
     return out.getvalue()
 
 

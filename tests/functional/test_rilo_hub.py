@@ -305,6 +305,23 @@ def test_analysts_get_json_and_csv_and_others_do_not(hub, signing_keys):
     assert analyst_get(hub, "/v1/hub/trends?period=2026-Q7").status_code == 400
 
 
+def test_csv_cell_a_spreadsheet_would_run_as_a_formula_is_quoted(hub, signing_keys):
+    """CSV injection (OWASP): a member's free-text commodity type opens the commodity-route value,
+    and a spreadsheet runs '=HYPERLINK(...)' as a formula. Such a cell starts with ' instead."""
+    generated = sanitised(60)
+    formula = '=HYPERLINK("http://evil.example/","open")'
+    for report in generated[:6]:
+        report["commodity"]["type"] = formula
+    feed(hub, signing_keys, generated)
+    as_csv = analyst_get(hub, "/v1/hub/trends?period=2026&format=csv")
+    assert as_csv.status_code == 200, as_csv.text
+    values = [row["value"] for row in csv.DictReader(io.StringIO(as_csv.text))]
+    assert any(value.startswith("'" + formula) for value in values)
+    assert not [value for value in values if value[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    as_json = analyst_get(hub, "/v1/hub/trends?period=2026").json()  # JSON keeps the text as sent
+    assert any(c["value"].startswith(formula) for c in as_json["tables"]["commodity-route"])
+
+
 def test_members_get_the_published_summary_signed(hub, signing_keys):
     feed(hub, signing_keys, sanitised(300))
     answer = member(hub, signing_keys, "TH").get("/v1/hub/summaries?period=2026-Q2")
