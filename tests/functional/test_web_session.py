@@ -45,6 +45,22 @@ def test_pages_need_a_session(browser):
     assert response.status_code == 302 and "/web/login" in response.headers["location"]
 
 
+def test_pages_are_sent_unframeable_uncached_and_scriptless(browser):
+    """Clickjacking of the four-eyes buttons, cached personal data, injected script: each page
+    says no to all three (a real browser applies them: tests/browser/test_page_security.py)."""
+    sign_in(browser, "ito")
+    for page in ("/web/login", "/web/audit/events", "/web/static/gateway.css"):
+        headers = browser.get(page).headers
+        assert headers["content-security-policy"] == (
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        ), page
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["cache-control"] == "no-store"
+
+
 def test_auditor_signs_in_and_out_and_both_are_audited(browser, services):
     response = sign_in(browser, "ito")
     assert response.status_code == 302 and response.headers["location"] == "/web/audit/events"
