@@ -2,6 +2,8 @@
 
 Checks, in order, and reports each failure with the log index where it is seen:
 
+0. the file has an export's form (specs/audit-export.schema.json): a file that does not is
+   reported as such, never half-read;
 1. the tree head's signature (against keys the auditor supplies, or, with a warning, the file's);
 2. every exported event, position by position: its index is the next one (a gap, an insertion or a
    reordering shows here), the stored columns say what the hashed entry says, the entry hashes to
@@ -22,13 +24,18 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
+
+import jsonschema
 
 from gateway.audit import merkle
 from gateway.audit.export import EXPORT_FORMAT
 from gateway.audit.hashing import GENESIS, chain_hash, leaf_hash
 from gateway.audit.tree_heads import TreeHead, verify_tree_head
+from gateway.documents.schemas import Draft202012Validator
 from gateway.errors import GatewayError
+from gateway.settings import PROJECT_ROOT
 from gateway.trust.jws import verify_detached
 from gateway.trust.keys import PinnedKey
 
@@ -91,16 +98,44 @@ def _hex(value: Any) -> bytes:
     return bytes.fromhex(value) if isinstance(value, str) else b""
 
 
+#: The form of an export, published beside the API's spec for those who write their own verifier.
+EXPORT_SCHEMA = PROJECT_ROOT / "specs" / "audit-export.schema.json"
+
+
+@cache
+def _export_validator() -> Any:
+    schema = json.loads(EXPORT_SCHEMA.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def form_problem(data: Any) -> str | None:
+    """Why ``data`` (a parsed file) does not have an export's form, with the JSON path of the
+    first problem; None if it has it."""
+    if not isinstance(data, Mapping) or data.get("format") != EXPORT_FORMAT:
+        return f"not an export of format {EXPORT_FORMAT}"
+    error = jsonschema.exceptions.best_match(_export_validator().iter_errors(data))
+    if error is None:
+        return None
+    return f"not an export's form: /{'/'.join(map(str, error.absolute_path))}: {error.message}"
+
+
 def verify_export(
-    data: Mapping[str, Any],
+    data: Any,
     *,
     trusted_keys: Sequence[PinnedKey] | None = None,
     previous_head: str | None = None,
-    previous_export: Mapping[str, Any] | None = None,
+    previous_export: Any = None,
 ) -> VerificationReport:
+    """The report on ``data`` (an export file, parsed) and, if given, its consistency with an
+    earlier tree head or export. Never raises on what the files hold: a file without an export's
+    form is a failure of the log as a whole."""
     report = VerificationReport()
-    if data.get("format") != EXPORT_FORMAT:
-        report.fail(None, f"not an export of format {EXPORT_FORMAT}")
+    problem = form_problem(data)
+    if problem is not None:
+        report.fail(None, f"the file is {problem}")
+        return report
+    if previous_export is not None and (problem := form_problem(previous_export)) is not None:
+        report.fail(None, f"the earlier export is {problem}")
         return report
     gateway = data["gateway"]
     gateway_keys = list(trusted_keys) if trusted_keys else _keys(data["keys"].get(gateway, {}))

@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -85,15 +86,15 @@ def audit_verify(file: Path, previous_head: str | None, jwks: Path | None) -> No
     from gateway.audit.verify import verify_export
     from gateway.trust.keys import PinnedKey
 
-    data = json.loads(file.read_text(encoding="utf-8"))
+    data = _json_file(file)
     trusted = None
     if jwks is not None:
-        trusted = [PinnedKey.from_jwk(k) for k in json.loads(jwks.read_text())["keys"]]
+        trusted = [PinnedKey.from_jwk(k) for k in _json_file(jwks)["keys"]]
     previous_export = None
     if previous_head and Path(previous_head).is_file():
         text = Path(previous_head).read_text(encoding="utf-8").strip()
         if text.startswith("{"):
-            previous_export, previous_head = json.loads(text), None
+            previous_export, previous_head = _json_file(Path(previous_head)), None
         else:
             previous_head = text
     report = verify_export(
@@ -102,6 +103,14 @@ def audit_verify(file: Path, previous_head: str | None, jwks: Path | None) -> No
     click.echo(report.summary())
     if not report.ok:
         sys.exit(1)
+
+
+def _json_file(path: Path) -> Any:
+    """The JSON in ``path``; a ClickException (exit 1, one line) if it holds none."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise click.ClickException(f"{path} is not a JSON file: {error}") from error
 
 
 @audit.command("retention")

@@ -79,3 +79,14 @@ def test_export_then_verify_offline_with_pinned_keys_and_an_earlier_head(
         str(tmp_path / "jp.jwks"),
     )
     assert failed.exit_code == 1 and "FAILED at index 1" in failed.output
+
+
+def test_verify_of_a_file_that_is_not_json_says_so_in_one_line(settings, tmp_path):
+    (tmp_path / "export.json").write_bytes(b"\xff\xfe not json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    broken = run(settings, "audit", "verify", str(tmp_path / "export.json"))
+    assert broken.exit_code == 1
+    assert "is not a JSON file" in broken.output and "Traceback" not in broken.output
+    listed = run(settings, "audit", "verify", str(tmp_path / "list.json"))
+    assert listed.exit_code == 1, listed.output
+    assert "not an export of format customs-gateway-audit-export/1" in listed.output

@@ -84,6 +84,37 @@ def test_entry_with_a_number_other_parsers_cannot_read_is_never_written(number):
     }
 
 
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda d: d.pop("events"), "/: 'events' is a required property"),
+        (lambda d: d["events"].__setitem__(0, 5), "/events/0: 5 is not of type 'object'"),
+        (lambda d: d["leaf_hashes"].__setitem__(0, "zz"), "/leaf_hashes/0: 'zz' does not match"),
+        (lambda d: d["events"][1].__setitem__("entry", 5), "/events/1/entry: 5 is not of type"),
+        (lambda d: d.__setitem__("keys", []), "/keys: [] is not of type 'object'"),
+        (lambda d: d.pop("gateway"), "/: 'gateway' is a required property"),
+    ],
+    ids=["no-events", "event-not-an-object", "leaf-not-hex", "entry-not-text", "keys-a-list",
+         "no-gateway"],
+)  # fmt: skip
+def test_file_without_an_exports_form_is_reported_never_half_read(log, change, where):
+    """Each of these crashed the offline verifier with a Python traceback (KeyError, ValueError,
+    TypeError, AttributeError): the auditor got no report. The form is checked first."""
+    data = export(log)
+    change(data)
+    report = verify(log, data)
+    assert not report.ok and report.failures[0].index is None
+    assert report.failures[0].reason.startswith(f"the file is not an export's form: {where}")
+
+
+def test_earlier_export_without_an_exports_form_is_reported(log):
+    earlier = export(log)
+    earlier["leaf_hashes"] = "none"
+    report = verify(log, export(log), previous_export=earlier)
+    assert not report.ok
+    assert report.failures[0].reason.startswith("the earlier export is not an export's form")
+
+
 def test_untouched_log_verifies_offline(log):
     data = export(log)
     report = verify(log, data)

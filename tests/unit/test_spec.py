@@ -37,3 +37,13 @@ def test_every_operation_declares_its_security_and_problems():
             assert "security" in operation
             if operation["security"]:
                 assert "401" in operation["responses"]
+
+
+def test_audit_export_schema_is_a_valid_draft_2020_12_schema():
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from gateway.audit.verify import EXPORT_SCHEMA
+
+    Draft202012Validator.check_schema(json.loads(EXPORT_SCHEMA.read_text(encoding="utf-8")))
