@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
-from gateway.errors import NotFoundError
+from gateway.errors import DocumentError, NotFoundError, StateConflictError
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.received import BatchIngest, HubFeed, Received
 from gateway.store.models import Message, OutboxMessage
@@ -61,9 +61,16 @@ class Withdrawals:
         self._hub = hub
 
     def apply(self, session: Session, received: Received) -> None:
-        """Mark the original withdrawn and pass the withdrawal on wherever it went."""
+        """Mark the original withdrawn and pass the withdrawal on wherever it went.
+
+        Refused, changing nothing: a withdrawal superseded by the message it withdraws
+        (DocumentError), ``items`` for a message that is not a batch (DocumentError), and the
+        withdrawal of a withdrawal, which would read as putting the original back but would
+        not (StateConflictError: the sender sends the original again under a new id)."""
         caller, withdrawal_id, document = received.caller, received.message_id, received.document
         now = received.now
+        if document.get("superseded_by") == document["withdraws"]:
+            raise DocumentError("superseded_by names the withdrawn message itself")
         original = session.execute(
             select(Message)
             .where(
@@ -75,6 +82,15 @@ class Withdrawals:
         ).scalar_one_or_none()
         if original is None:
             raise NotFoundError(f"no message {document['withdraws']} received from {caller}")
+        if original.message_type == "withdrawal":
+            raise StateConflictError(
+                f"{original.message_id} is a withdrawal, which cannot be withdrawn; to put back "
+                "what it withdrew, send that message again under a new id"
+            )
+        if "items" in document and original.message_type != "seizure-report-batch":
+            raise DocumentError(
+                f"items name reports of a batch; {original.message_id} is a {original.message_type}"
+            )
         if original.withdrawn_at is None:
             original.withdrawn_at, original.withdrawn_by = now, withdrawal_id
         passed_on = (

@@ -90,6 +90,57 @@ def test_only_the_sender_can_withdraw(partner, sample_json):
     assert unknown.status == 404
 
 
+def send_withdrawal(client, document: dict):
+    return client.send(
+        "/v1/withdrawals",
+        json.dumps(document).encode(),
+        content_type="application/json",
+        message_type="withdrawal",
+        message_id=str(uuid.uuid4()),
+    )
+
+
+def withdrawn_at(services, message_id: str):
+    with services.database.transaction() as session:
+        return session.execute(
+            select(Message.withdrawn_at).where(Message.message_id == message_id)
+        ).scalar_one()
+
+
+def test_report_superseded_by_itself_is_refused_and_stays(partner, services, sample_json):
+    kr = partner("KR")
+    original = send_report(kr, sample_json)
+    answer = send_withdrawal(kr, {"withdraws": original, "reason": "x", "superseded_by": original})
+    assert answer.status == 422 and answer.json()["type"].endswith("/schema-invalid")
+    assert answer.json()["detail"] == "superseded_by names the withdrawn message itself"
+    assert withdrawn_at(services, original) is None
+
+
+def test_items_for_a_message_that_is_not_a_batch_are_refused(partner, services, sample_json):
+    """They were ignored: the whole report was withdrawn, not the 'items' the sender named."""
+    kr = partner("KR")
+    original = send_report(kr, sample_json)
+    answer = send_withdrawal(kr, {"withdraws": original, "reason": "x", "items": ["KCS-1"]})
+    assert answer.status == 422, answer.body
+    assert answer.json()["detail"].startswith("items name reports of a batch")
+    assert withdrawn_at(services, original) is None
+
+
+def test_withdrawal_of_a_withdrawal_is_refused_and_the_original_stays_withdrawn(
+    partner, services, sample_json
+):
+    """It was accepted, and marked the withdrawal withdrawn: to the sender it read as putting
+    the report back, which nothing did."""
+    kr = partner("KR")
+    original = send_report(kr, sample_json)
+    first = str(uuid.uuid4())
+    assert withdraw(kr, original, first).status == 202
+    answer = withdraw(kr, first)
+    assert answer.status == 409 and answer.json()["type"].endswith("/state-conflict")
+    assert "send that message again under a new id" in answer.json()["detail"]
+    assert withdrawn_at(services, original) is not None and withdrawn_at(services, first) is None
+
+
 def test_withdrawal_follows_the_report_where_it_went(partner, services, sample_json):
     kr, us = partner("KR"), partner("US")
     original = send_report(kr, sample_json)
