@@ -45,8 +45,18 @@ XML_FORM = XmlForm(
 
 
 def media_kind(content_type: str) -> str:
-    """``json`` or ``xml`` for a Content-Type header value."""
-    essence = content_type.split(";", 1)[0].strip().lower()
+    """``json`` or ``xml`` for a Content-Type header value; UnsupportedMediaTypeError for any
+    other type, or for a charset other than UTF-8 (bodies are read as UTF-8: JSON is, RFC 8259
+    §8.1, and a body declared otherwise would be read as other text than its sender meant)."""
+    essence, *parameters = (part.strip() for part in content_type.split(";"))
+    essence = essence.lower()
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaTypeError(
+                f"charset={value.strip()} is not accepted: message bodies are UTF-8"
+            )
     if essence == "application/json":
         return "json"
     if essence == "application/xml":

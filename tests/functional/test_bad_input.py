@@ -669,6 +669,32 @@ def test_unsupported_media_type_is_refused(client, refused, signing_keys, sample
     refused(response, "unsupported-media-type", 415)
 
 
+@pytest.mark.parametrize(
+    ("content_type", "charset"),
+    [("application/json; charset=latin-1", "latin-1"), ('application/xml;charset="Shift_JIS"', '"Shift_JIS"')],
+)  # fmt: skip
+def test_body_declared_in_another_charset_than_utf8_is_refused(
+    client, refused, signing_keys, sample_json, content_type, charset
+):
+    """The body was read as UTF-8 whatever the charset said: latin-1 bytes that happen to be valid
+    UTF-8 would have been stored as other text than the sender meant."""
+    response = post(
+        client,
+        sample_json,
+        bearer=token(signing_keys),
+        content_type=content_type,
+        signature=message_signature(signing_keys, sample_json, content_type=content_type),
+    )
+    problem = refused(response, "unsupported-media-type", 415)
+    assert problem["detail"] == f"charset={charset} is not accepted: message bodies are UTF-8"
+
+
+def test_body_declared_utf8_is_read(client, signing_keys, sample_json):
+    for content_type in ("application/json; charset=utf-8", 'application/json;charset="UTF-8"'):
+        response = signed_post(client, signing_keys, sample_json, content_type)
+        assert response.status_code == 202, response.text
+
+
 def test_h3_without_its_conditions_is_refused(client, refused, signing_keys, sample_json):
     body = sample_json.replace(b'"handling_code": "H1"', b'"handling_code": "H3"')
     response = post(
