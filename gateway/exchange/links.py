@@ -63,9 +63,9 @@ class Withdrawals:
     def apply(self, session: Session, received: Received) -> None:
         """Mark the original withdrawn and pass the withdrawal on wherever it went.
 
-        Refused, changing nothing: a withdrawal superseded by the message it withdraws
-        (DocumentError), ``items`` for a message that is not a batch (DocumentError), and the
-        withdrawal of a withdrawal, which would read as putting the original back but would
+        Refused, changing nothing: a withdrawal superseded by the message it withdraws, and
+        ``items`` for a message that is not a batch or that are not in the batch (DocumentError);
+        the withdrawal of a withdrawal, which would read as putting the original back but would
         not (StateConflictError: the sender sends the original again under a new id)."""
         caller, withdrawal_id, document = received.caller, received.message_id, received.document
         now = received.now
@@ -105,7 +105,13 @@ class Withdrawals:
                 session, original.message_id, reason=document["reason"], now=now
             )
         if original.message_type == "seizure-report-batch" and self._hub is not None:
-            items = document.get("items") or [r["report_id"] for r in original.document["reports"]]
+            in_batch = [r["report_id"] for r in original.document["reports"]]
+            items = document.get("items") or in_batch
+            strangers = sorted(set(items) - set(in_batch))
+            if strangers:  # they would withdraw reports of another batch under this one's name
+                raise DocumentError(
+                    f"items {', '.join(strangers)} are not reports of batch {original.message_id}"
+                )
             self._hub.withdraw(session, caller, items, now=now)
         audit_log.append(
             session,

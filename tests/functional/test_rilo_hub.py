@@ -391,3 +391,36 @@ def test_withdrawing_the_counted_report_counts_its_duplicate_instead(hub, signin
         rows = session.execute(select(HubReport).order_by(HubReport.id)).scalars().all()
         state = [(r.member, r.withdrawn_at is not None, r.duplicate_of is None) for r in rows]
     assert state == [("KR", True, True), ("TH", False, True)]
+
+
+def test_withdrawal_naming_reports_of_another_batch_is_refused(hub, signing_keys):
+    """Only the named batch's reports may be withdrawn under its id: items from another batch were
+    withdrawn all the same, in the name of the wrong batch."""
+    import uuid
+
+    reports = [r for r in sanitised(60) if r["reporting_administration"] == "KR"][:3]
+    kr = member(hub, signing_keys, "KR")
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    for message_id, batch in ((first, reports[:2]), (second, reports[2:])):
+        sent = kr.send(
+            "/v1/hub/seizure-report-batches",
+            json.dumps({"member": "KR", "reports": batch}).encode(),
+            content_type="application/json",
+            message_type="seizure-report-batch",
+            message_id=message_id,
+        )
+        assert sent.status == 202, sent.body
+    stranger = reports[2]["report_id"]
+    answer = kr.send(
+        "/v1/withdrawals",
+        json.dumps({"withdraws": first, "reason": "x", "items": [stranger]}).encode(),
+        content_type="application/json",
+        message_type="withdrawal",
+    )
+    assert answer.status == 422, answer.body
+    assert answer.json()["detail"] == f"items {stranger} are not reports of batch {first}"
+    with hub["services"].database.transaction() as session:
+        withdrawn = session.execute(
+            select(HubReport.report_id).where(HubReport.withdrawn_at.is_not(None))
+        ).all()
+    assert withdrawn == []
