@@ -86,15 +86,15 @@ def audit_verify(file: Path, previous_head: str | None, jwks: Path | None) -> No
     from gateway.audit.verify import verify_export
     from gateway.trust.keys import PinnedKey
 
-    data = _json_file(file)
+    data = _json_of(file)
     trusted = None
     if jwks is not None:
-        trusted = [PinnedKey.from_jwk(k) for k in _json_file(jwks)["keys"]]
+        trusted = [PinnedKey.from_jwk(k) for k in _json_of(jwks)["keys"]]
     previous_export = None
     if previous_head and Path(previous_head).is_file():
         text = Path(previous_head).read_text(encoding="utf-8").strip()
         if text.startswith("{"):
-            previous_export, previous_head = _json_file(Path(previous_head)), None
+            previous_export, previous_head = _json_of(Path(previous_head), text), None
         else:
             previous_head = text
     report = verify_export(
@@ -105,10 +105,11 @@ def audit_verify(file: Path, previous_head: str | None, jwks: Path | None) -> No
         sys.exit(1)
 
 
-def _json_file(path: Path) -> Any:
-    """The JSON in ``path``; a ClickException (exit 1, one line) if it holds none."""
+def _json_of(path: Path, text: str | None = None) -> Any:
+    """The JSON in ``path`` (or in ``text``, read from it already); a ClickException (exit 1,
+    one line) if it holds none."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8") if text is None else text)
     except (UnicodeDecodeError, ValueError) as error:
         raise click.ClickException(f"{path} is not a JSON file: {error}") from error
 

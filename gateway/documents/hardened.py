@@ -33,6 +33,7 @@ from gateway.errors import (
 
 #: The largest integer magnitude a message may carry: the last one a double holds exactly.
 MAX_EXACT_INTEGER = 2**53 - 1
+_MAX_DIGITS = len(str(MAX_EXACT_INTEGER))
 
 
 def _xml_parser(*, keep_whitespace: bool = False) -> etree.XMLParser:
@@ -104,12 +105,12 @@ def exact_integer(text: str) -> int:
     before any conversion: converting thousands of them is what an attacker would send."""
     stripped = text.strip()
     digits = stripped.lstrip("+-").lstrip("0") or "0"
-    if len(digits) > len(str(MAX_EXACT_INTEGER)) or int(digits) > MAX_EXACT_INTEGER:
+    if len(digits) > _MAX_DIGITS or (magnitude := int(digits)) > MAX_EXACT_INTEGER:
         raise DocumentError(
             f"the integer {_shown(stripped)} is out of range: message integers lie within "
             f"±{MAX_EXACT_INTEGER} (I-JSON, RFC 7493 §2.2)"
         )
-    return -int(digits) if stripped.startswith("-") else int(digits)
+    return -magnitude if stripped.startswith("-") else magnitude
 
 
 def finite_number(text: str) -> float:
