@@ -24,6 +24,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from gateway.api.context import EXTENSION_KEY
 from gateway.api.edge import RequestEdge
+from gateway.api.lifespan import worker_lifespan
 from gateway.api.operators import parse_operator_tokens
 from gateway.api.problems import ProblemResponder
 from gateway.api.rate_limits import Allowance, RateLimiter, parse_overrides
@@ -188,7 +189,14 @@ def build_services(settings: Settings) -> Services:
         json_schemas,
         inbound,
         outbound,
-        RefusalLog(database),
+        RefusalLog(
+            database,
+            admits=RateLimiter(
+                Allowance(settings.refusal_audit_per_minute, settings.refusal_audit_burst),
+                share=settings.workers,
+            ).admits,
+            summary_seconds=settings.refusal_summary_seconds,
+        ),
         operator_tokens,
         origin,
         Accounts(database),
@@ -222,7 +230,7 @@ def create_app(
     """A connexion FlaskApp serving the spec, with problem handling and the request edge."""
     settings = settings or load_settings()
     services = services or build_services(settings)
-    app = connexion.FlaskApp(__name__)
+    app = connexion.FlaskApp(__name__, lifespan=worker_lifespan(services))
     app.app.extensions[EXTENSION_KEY] = services
     _configure_web(app.app, settings)
     app.add_api(

@@ -161,6 +161,15 @@ def operation_findings(settings: Settings) -> list[Finding]:
         )
     if settings.rate_limit_per_minute <= 0:
         findings.append(Finding("warning", "rate_limit_per_minute", "partners are not limited"))
+    if settings.refusal_summary_seconds < 1:
+        findings.append(
+            Finding(
+                "error",
+                "refusal_summary_seconds",
+                f"{settings.refusal_summary_seconds} s between writes of the refusal counts: "
+                "it must be at least 1",
+            )
+        )
     if settings.delivery_timeout_seconds >= settings.delivery_lease_seconds:
         findings.append(
             Finding(

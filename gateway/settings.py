@@ -108,6 +108,12 @@ class Settings:
     #: the page answers 429 without trying the password).
     sign_in_burst: int = 5
     sign_in_per_minute: int = 1
+    #: Refusals recorded one by one for each source nobody answers for (an unauthenticated
+    #: address, a partner over its rate limit): at once, then a minute (0: every one); beyond,
+    #: they are counted, and the counts written every ``refusal_summary_seconds``.
+    refusal_audit_burst: int = 20
+    refusal_audit_per_minute: int = 60
+    refusal_summary_seconds: int = 60
     #: Seconds a caller has to send its body (408 after), and the gateway to answer (503 after).
     body_timeout_seconds: int = 10
     request_timeout_seconds: int = 30

@@ -168,6 +168,7 @@ class ProblemResponder:
                 instance=instance,
                 rule=(extra or {}).get("rule"),
                 decision=decision,
+                address=request.client.host if request.client else None,
             )
         except Exception:  # whatever failed, the refusal itself must still go out
             logger.exception("could not record the refusal %s in the audit log", instance)

@@ -279,6 +279,16 @@ def test_check_config_refuses_a_delivery_attempt_longer_than_the_lease(tmp_path,
     ), lines
 
 
+def test_check_config_refuses_refusal_counts_written_without_pause(tmp_path, database_url):
+    environment = gateway_environment(tmp_path, database_url, GATEWAY_REFUSAL_SUMMARY_SECONDS="0")
+    code, lines = findings_of(environment)
+    assert code == 1
+    assert (
+        "error: refusal_summary_seconds: 0 s between writes of the refusal counts: "
+        "it must be at least 1"
+    ) in lines, lines
+
+
 def test_check_config_passes_a_production_setup(tmp_path, database_url):
     """Encrypted key outside the checkout, loopback behind a TLS proxy, https public URL."""
     passphrase = tmp_path / "passphrase"

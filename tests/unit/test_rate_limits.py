@@ -74,3 +74,28 @@ def test_each_worker_holds_its_share_of_the_allowance():
 def test_malformed_overrides_are_refused(setting):
     with pytest.raises(ConfigurationError):
         parse_overrides(setting, Allowance(60, 10))
+
+
+def test_buckets_of_caller_chosen_keys_are_bounded_and_full_ones_forgotten():
+    clock = Clock()
+    limiter = RateLimiter(Allowance(per_minute=60, burst=2), max_keys=3, clock=clock)
+    for name in ("a", "b", "c"):
+        assert limiter.admits(name)
+    # every bucket still refilling: a new name gets no fresh allowance of its own
+    assert not limiter.admits("d")
+    assert limiter.admits("a")  # the names held keep theirs
+    clock.now += 2.0  # a second a token: every bucket is full again, and forgotten
+    assert admitted(limiter, "d", 5) == 2
+    assert admitted(limiter, "e", 5) == 2
+
+
+def test_a_flood_of_new_keys_scans_the_buckets_at_most_once_a_second():
+    clock = Clock()
+    limiter = RateLimiter(Allowance(per_minute=60, burst=1), max_keys=1, clock=clock)
+    assert limiter.admits("a")  # a token a second: "a" is full again one second later
+    clock.now += 0.5
+    assert not limiter.admits("b")  # scanned: "a" is still refilling
+    clock.now += 0.7  # "a" is full now, but the last scan was 0.7 s ago: not scanned again
+    assert not limiter.admits("b")
+    clock.now += 0.3
+    assert limiter.admits("b")  # a second after the last scan: "a" forgotten
