@@ -161,6 +161,15 @@ def operation_findings(settings: Settings) -> list[Finding]:
         )
     if settings.rate_limit_per_minute <= 0:
         findings.append(Finding("warning", "rate_limit_per_minute", "partners are not limited"))
+    if settings.header_timeout_seconds < 1:
+        findings.append(
+            Finding(
+                "error",
+                "header_timeout_seconds",
+                f"{settings.header_timeout_seconds} s for a request's head would close every "
+                "connection: it must be at least 1",
+            )
+        )
     if settings.refusal_summary_seconds < 1:
         findings.append(
             Finding(

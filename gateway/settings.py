@@ -114,6 +114,8 @@ class Settings:
     refusal_audit_burst: int = 20
     refusal_audit_per_minute: int = 60
     refusal_summary_seconds: int = 60
+    #: Seconds a connection has to send a request's line and headers (closed after: Slowloris).
+    header_timeout_seconds: int = 10
     #: Seconds a caller has to send its body (408 after), and the gateway to answer (503 after).
     body_timeout_seconds: int = 10
     request_timeout_seconds: int = 30

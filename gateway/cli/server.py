@@ -85,6 +85,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         workers=workers or settings.workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        http="gateway.api.connection:HeadDeadlineProtocol",
         ssl_certfile=settings.tls_cert_file or None,
         ssl_keyfile=settings.tls_key_file or None,
     )

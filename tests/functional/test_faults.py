@@ -289,6 +289,15 @@ def test_check_config_refuses_refusal_counts_written_without_pause(tmp_path, dat
     ) in lines, lines
 
 
+def test_check_config_refuses_a_header_timeout_that_would_close_every_connection(
+    tmp_path, database_url
+):
+    environment = gateway_environment(tmp_path, database_url, GATEWAY_HEADER_TIMEOUT_SECONDS="0")
+    code, lines = findings_of(environment)
+    assert code == 1
+    assert any(line.startswith("error: header_timeout_seconds: 0 s") for line in lines), lines
+
+
 def test_check_config_passes_a_production_setup(tmp_path, database_url):
     """Encrypted key outside the checkout, loopback behind a TLS proxy, https public URL."""
     passphrase = tmp_path / "passphrase"

@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from starlette.testclient import TestClient
@@ -134,6 +135,51 @@ def test_stalled_body_is_refused_after_the_body_timeout(tmp_path: Path, database
     engine.dispose()
     assert tag == "partner:seizure-report:refused"
     assert (detail if isinstance(detail, dict) else json.loads(detail))["problem"] == "body-timeout"
+
+
+def closed_by_server(connection: socket.socket, trickle: bytes, *, every: float) -> bool:
+    """Send ``trickle`` a byte each ``every`` seconds (then wait): True once the server closes
+    the connection, False if it was still open when the 30 s the test allows ran out."""
+    connection.settimeout(every)
+    deadline = time.monotonic() + 30
+    position = 0
+    while time.monotonic() < deadline:
+        if position < len(trickle):
+            try:
+                connection.sendall(trickle[position : position + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                return True
+            position += 1
+        try:
+            if connection.recv(65536) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return True
+    return False
+
+
+def test_slowloris_request_head_is_cut_off_after_the_header_timeout(
+    tmp_path: Path, database_url: str
+):
+    """A client trickling its request line and headers a byte every 0.3 s (each byte used to
+    reset uvicorn's only timer) is disconnected; one that connects and sends nothing too; a
+    prompt client on the same server is served."""
+    environment = gateway_environment(tmp_path, database_url, GATEWAY_HEADER_TIMEOUT_SECONDS="2")
+    with serving(environment, tmp_path / "serve.log") as base:
+        port = int(base.rsplit(":", 1)[1])
+        head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 200
+        with socket.create_connection(("127.0.0.1", port)) as slow:
+            started = time.monotonic()
+            assert closed_by_server(slow, head, every=0.3)
+            assert time.monotonic() - started >= 1.9  # not before the deadline
+        with socket.create_connection(("127.0.0.1", port)) as silent:
+            assert closed_by_server(silent, b"", every=0.3)
+        with httpx.Client(base_url=base) as prompt:  # kept alive across the deadline
+            assert prompt.get("/healthz").status_code == 200
+            time.sleep(2.5)
+            assert prompt.get("/healthz").status_code == 200
 
 
 @pytest.fixture
