@@ -38,6 +38,7 @@ def send(
     """Sign and send a message as a partner would; print and verify the receipt."""
     import httpx
 
+    from gateway.client.bounded import AnswerOutOfBounds
     from gateway.client.partner import PartnerClient, check_receipt
     from gateway.registry import pinned_keys
     from gateway.trust.keys import SigningKey, read_jwk_file
@@ -68,6 +69,8 @@ def send(
         raise click.ClickException(error.detail) from error
     except httpx.HTTPError as error:
         raise click.ClickException(f"cannot reach {url}: {error}") from error
+    except AnswerOutOfBounds as error:
+        raise click.ClickException(f"{url}: {error}") from error
     click.echo(f"HTTP {answer.status}")
     click.echo(json.dumps(answer.json(), indent=2))
     if answer.status not in (200, 202):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,12 +18,17 @@ from typing import Any
 
 import httpx
 
+from gateway.client.bounded import read_bounded
 from gateway.errors import GatewayError, SignatureError
 from gateway.trust.assertions import make_assertion
 from gateway.trust.jws import MessageHeader, sign_detached, verify_detached
 from gateway.trust.keys import PinnedKey, SigningKey
 
 SIGNATURE_HEADER = "X-JWS-Signature"
+#: The largest answer read (a receipt or problem is a few hundred bytes; a message read back is
+#: at most the receiver's body limit, 1 MiB by default), and the time it may take in all.
+MAX_ANSWER_BYTES = 1_048_576
+ANSWER_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -53,13 +59,19 @@ class PartnerClient:
         key: SigningKey,
         receiver_keys: Sequence[PinnedKey],
         http: httpx.Client | None = None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        answer_seconds: float = ANSWER_SECONDS,
     ) -> None:
+        """``max_answer_bytes`` and ``answer_seconds`` bound each answer (AnswerOutOfBounds
+        beyond them): its body's size, and the time from the call to its last byte."""
         self.base_url = base_url.rstrip("/")
+        self.max_answer_bytes = max_answer_bytes
+        self.answer_seconds = answer_seconds
         self.caller = caller
         self.receiver = receiver
         self.key = key
         self.receiver_keys = tuple(receiver_keys)
-        self.http = http or httpx.Client(timeout=30.0)
+        self.http = http or httpx.Client(timeout=answer_seconds)
 
     def close(self) -> None:
         self.http.close()
@@ -110,14 +122,24 @@ class PartnerClient:
                 body, content_type=content_type, message_type=message_type, message_id=message_id
             ),
         }
-        return self._answer(self.http.post(self.base_url + path, content=body, headers=headers))
+        return self._call("POST", path, headers, body)
 
     def get(self, path: str) -> Answer:
         """GET ``path`` (which may carry a query; ``htu`` binds the URL without it, PROTOCOL §3)."""
         headers = {"Authorization": f"Bearer {self.assertion('GET', path.split('?', 1)[0])}"}
-        return self._answer(self.http.get(self.base_url + path, headers=headers))
+        return self._call("GET", path, headers)
 
-    def _answer(self, response: httpx.Response) -> Answer:
+    def _call(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
+    ) -> Answer:
+        started = time.monotonic()
+        with self.http.stream(method, self.base_url + path, content=body, headers=headers) as got:
+            content = read_bounded(
+                got, max_bytes=self.max_answer_bytes, seconds=self.answer_seconds, since=started
+            )
+        return self._answer(got, content)
+
+    def _answer(self, response: httpx.Response, content: bytes) -> Answer:
         header: MessageHeader | None = None
         error: str | None = None
         signature = response.headers.get(SIGNATURE_HEADER)
@@ -127,7 +149,7 @@ class PartnerClient:
             try:
                 verified = verify_detached(
                     signature,
-                    response.content,
+                    content,
                     self.receiver_keys,
                     now=datetime.now(UTC),
                     clock_skew=timedelta(seconds=60),
@@ -140,7 +162,7 @@ class PartnerClient:
                 error = failure.detail
         return Answer(
             response.status_code,
-            response.content,
+            content,
             response.headers.get("content-type", ""),
             header,
             error,

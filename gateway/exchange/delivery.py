@@ -34,6 +34,7 @@ import httpx
 from sqlalchemy import or_, select
 
 from gateway.audit import log as audit_log
+from gateway.client.bounded import AnswerOutOfBounds, read_bounded
 from gateway.client.partner import retry_after_of
 from gateway.errors import GatewayError
 from gateway.exchange.receipts import check_receipt
@@ -91,21 +92,17 @@ class HttpTransport:
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> TransportResponse:
         """The answer; TransportError if there was none, or none within the bounds."""
-        deadline = time.monotonic() + self._timeout
+        started = time.monotonic()
         try:
             with self._client.stream("POST", url, content=body, headers=dict(headers)) as answer:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in answer.iter_bytes():
-                    size += len(chunk)
-                    if size > self._max_answer_bytes:
-                        raise TransportError(f"the answer is over {self._max_answer_bytes} bytes")
-                    if time.monotonic() > deadline:
-                        raise TransportError(f"the answer took over {self._timeout:g} s")
-                    chunks.append(chunk)
+                content = read_bounded(
+                    answer, max_bytes=self._max_answer_bytes, seconds=self._timeout, since=started
+                )
+        except AnswerOutOfBounds as error:
+            raise TransportError(str(error)) from error
         except httpx.HTTPError as error:
             raise TransportError(f"{type(error).__name__}: {error}") from error
-        return TransportResponse(answer.status_code, b"".join(chunks), dict(answer.headers))
+        return TransportResponse(answer.status_code, content, dict(answer.headers))
 
     def close(self) -> None:
         self._client.close()
