@@ -4,10 +4,13 @@ against a real gateway process that real partner calls have filled."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -25,7 +28,14 @@ pytestmark = pytest.mark.browser
 def gateway(tmp_path: Path, sqlite_template: Path) -> Iterator[dict[str, str]]:
     database = tmp_path / "gateway.sqlite3"
     shutil.copy(sqlite_template, database)
-    env = gateway_environment(tmp_path, f"sqlite:///{database}")
+    env = gateway_environment(
+        tmp_path,
+        f"sqlite:///{database}",
+        # one unauthenticated refusal recorded alone, the rest counted and written within 1 s
+        GATEWAY_REFUSAL_AUDIT_BURST="1",
+        GATEWAY_REFUSAL_AUDIT_PER_MINUTE="1",
+        GATEWAY_REFUSAL_SUMMARY_SECONDS="1",
+    )
     add_accounts(env, {"ito": ("auditor",)})
     with serving(env, tmp_path / "serve.log") as base:
         with PartnerClient(
@@ -36,6 +46,7 @@ def gateway(tmp_path: Path, sqlite_template: Path) -> Iterator[dict[str, str]]:
             receiver_keys=pinned_keys(tmp_path / "pins", "JP"),
         ) as kr:
             message_id = _fill(kr)
+        _flood(base, database)
         yield {"base": base, "message_id": message_id}
 
 
@@ -63,6 +74,20 @@ def _fill(kr: PartnerClient) -> str:
         == 422
     )
     return message_id
+
+
+def _flood(base: str, database: Path) -> None:
+    """Three calls without credentials; returns once the gateway has written their count."""
+    for _ in range(3):
+        assert httpx.post(f"{base}/v1/assistance-requests", content=b"{}").status_code == 401
+    deadline = time.monotonic() + 30
+    with sqlite3.connect(database) as connection:
+        while time.monotonic() < deadline:
+            query = "SELECT count(*) FROM audit_event WHERE tag = 'partner:excess:refused'"
+            if connection.execute(query).fetchone()[0]:
+                return
+            time.sleep(0.2)
+    pytest.fail("the gateway did not write the count of refusals")
 
 
 def test_auditor_follows_a_message_from_the_log_to_its_signature(chromium: Browser, gateway):
@@ -107,4 +132,16 @@ def test_wrong_password_is_told_and_keyboard_reaches_the_form(chromium: Browser,
     page.keyboard.type("not-the-password")
     page.keyboard.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("do not match an active account")
+    page.close()
+
+
+def test_auditor_sees_a_flood_of_unauthenticated_calls_as_a_count(chromium: Browser, gateway):
+    page = chromium.new_page()
+    sign_in(page, gateway["base"], "ito")
+    page.get_by_label("Decision").select_option("denied")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("cell", name="partner:assistance-request:refused")).to_have_count(1)
+    flood = page.get_by_role("row", name="partner:excess:refused")
+    expect(flood.get_by_role("cell", name="unauthenticated")).to_be_visible()
+    expect(flood).to_contain_text("2 counted (token-missing: 2) from address 127.0.0.1")
     page.close()
