@@ -79,6 +79,8 @@ class Services:
     rate_limiter: RateLimiter
     #: Sign-in attempts on the pages, per account name.
     sign_in_limiter: RateLimiter
+    #: Sign-in attempts on the pages, per client address.
+    sign_in_address_limiter: RateLimiter
 
 
 def build_reader(
@@ -206,6 +208,10 @@ def build_services(settings: Settings) -> Services:
         rate_limiter,
         RateLimiter(
             Allowance(settings.sign_in_per_minute, settings.sign_in_burst), share=settings.workers
+        ),
+        RateLimiter(
+            Allowance(settings.sign_in_per_address_per_minute, settings.sign_in_per_address_burst),
+            share=settings.workers,
         ),
     )
 

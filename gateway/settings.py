@@ -108,6 +108,9 @@ class Settings:
     #: the page answers 429 without trying the password).
     sign_in_burst: int = 5
     sign_in_per_minute: int = 1
+    #: Sign-in attempts from one client address, whatever the account: at once, then a minute.
+    sign_in_per_address_burst: int = 30
+    sign_in_per_address_per_minute: int = 30
     #: Refusals recorded one by one for each source nobody answers for (an unauthenticated
     #: address, a partner over its rate limit): at once, then a minute (0: every one); beyond,
     #: they are counted, and the counts written every ``refusal_summary_seconds``.

@@ -1,17 +1,20 @@
 """Recording refusals: the only trace a refused message leaves (PROTOCOL §4).
 
 Every refusal is recorded. Those nobody is accountable for would let anyone who reaches the port
-grow the log without bound, so two kinds are recorded one by one only within an allowance of
+grow the log without bound, so these are recorded one by one only within an allowance of
 their source, and beyond it as counts:
 
 * a call that did not authenticate (its source: the client's address);
-* a partner's call refused for its rate limit (its source: the partner).
+* a partner's call refused for its rate limit (its source: the partner);
+* a refused sign-in on the pages (a wrong password or account, too many attempts; its source:
+  the client's address, with an allowance apart from its API calls').
 
-The counts of a source go into one ``partner:excess:refused`` event (how many, of which problems,
-subjects and paths, between which times, the last instance) written every summary interval, at
-shutdown, and by the next refusal once one is due. Every other refusal (an authenticated partner's
-message refused for its signature, form, policy…) is recorded one by one: those are bounded by the
-partner's rate limit, and each concerns a message someone may ask about.
+The counts of a source go into one ``partner:excess:refused`` (``web:excess:refused`` for the
+pages) event (how many, of which problems, subjects and paths, between which times, the last
+instance) written every summary interval, at shutdown, and by the next refusal once one is due.
+Every other refusal (an authenticated partner's message refused for its signature, form,
+policy…) is recorded one by one: those are bounded by the partner's rate limit, and each
+concerns a message someone may ask about.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from gateway.store.db import Database
 
 logger = logging.getLogger(__name__)
 
-#: The tag of a source's refusals beyond its allowance, counted.
+#: The tags of a source's refusals beyond its allowance, counted: the partner API's, the pages'.
 EXCESS_TAG = "partner:excess:refused"
+WEB_EXCESS_TAG = "web:excess:refused"
 #: The problem of a partner over its rate limit (its refusals are counted beyond the allowance).
 RATE_LIMITED = RateLimitedError.kind
 #: Distinct paths named in one count (the rest are counted under ``other``): paths come from the
@@ -48,20 +52,28 @@ OTHER = "other"
 
 @dataclass
 class _Excess:
-    """A source's refusals beyond its allowance, not yet written."""
+    """A source's refusals beyond its allowance, not yet written (``channel``: ``partner`` for
+    the API, ``web`` for the pages)."""
 
+    channel: str
     source: str
     partner: str | None
     first_at: datetime
     last_at: datetime
-    last_instance: str
+    last_instance: str | None
     opened: float
     count: int = 0
     problems: Counter[str] = field(default_factory=Counter)
     subjects: Counter[str] = field(default_factory=Counter)
     paths: Counter[str] = field(default_factory=Counter)
 
-    def add(self, *, kind: str, subject: str, path: str, at: datetime, instance: str) -> None:
+    @property
+    def key(self) -> str:
+        return f"{self.channel} {self.source}"
+
+    def add(
+        self, *, kind: str, subject: str, path: str, at: datetime, instance: str | None
+    ) -> None:
         self.count += 1
         self.problems[kind] += 1
         self.subjects[subject] += 1
@@ -81,7 +93,7 @@ class _Excess:
 
     def event(self) -> audit_log.Event:
         return audit_log.Event(
-            tag=EXCESS_TAG,
+            tag=f"{self.channel}:excess:refused",
             occurred_at=self.last_at,
             actor=self.partner or "unauthenticated",
             partner=self.partner,
@@ -93,7 +105,7 @@ class _Excess:
                 "problems": dict(self.problems),
                 "subjects": dict(self.subjects),
                 "paths": dict(self.paths),
-                "last_instance": self.last_instance,
+                **({"last_instance": self.last_instance} if self.last_instance else {}),
             },
         )
 
@@ -156,7 +168,14 @@ class RefusalLog:
         counted_by = _counted_source(caller, kind, address)
         if counted_by is not None and self._admits is not None and not self._admits(counted_by):
             self._count(
-                counted_by, caller, kind=kind, subject=subject, path=path, at=now, instance=instance
+                "partner",
+                counted_by,
+                caller,
+                kind=kind,
+                subject=subject,
+                path=path,
+                at=now,
+                instance=instance,
             )
             self.flush(due_only=True)
             return None
@@ -183,6 +202,33 @@ class RefusalLog:
         # Group commit: refusals that come at once (a flood of bad calls) share a commit.
         return self._db.grouped(lambda session: audit_log.append(session, event).log_index)
 
+    def record_sign_in_refusal(
+        self, *, username: str, reason: str | None, address: str | None, path: str
+    ) -> int | None:
+        """Append ``web:session:refused`` for a sign-in refused at ``path`` (a wrong password
+        or account; or ``reason``, e.g. too many attempts), within the allowance of the client's
+        address; beyond it, count it into ``web:excess:refused`` and return None."""
+        now = self._clock()
+        source = f"address {address or 'unknown'}"
+        if self._admits is not None and not self._admits(f"web {source}"):
+            kind = "too-many-attempts" if reason else "sign-in-failed"
+            self._count(
+                "web", source, None, kind=kind, subject="session", path=path, at=now, instance=None
+            )
+            self.flush(due_only=True)
+            return None
+        event = audit_log.Event(
+            tag="web:session:refused",
+            occurred_at=now,
+            actor="web",
+            detail={
+                "username": username[:64],
+                **({"reason": reason} if reason else {}),
+                **({"address": address} if address else {}),
+            },
+        )
+        return self._db.grouped(lambda session: audit_log.append(session, event).log_index)
+
     def flush(self, *, due_only: bool = False) -> int:
         """Write the counts waiting (only those older than the summary interval if
         ``due_only``); returns how many events were written. A count that cannot be written
@@ -194,7 +240,7 @@ class RefusalLog:
             horizon = now - self._summary_seconds if due_only else math.inf
             taken = [e for e in self._excess.values() if e.opened <= horizon]
             for excess in taken:
-                del self._excess[excess.source]
+                del self._excess[excess.key]
             self._next_due = min(
                 (e.opened + self._summary_seconds for e in self._excess.values()),
                 default=math.inf,
@@ -208,16 +254,17 @@ class RefusalLog:
             logger.exception("could not write %d refusal counts; kept for later", len(taken))
             with self._lock:
                 for excess in taken:
-                    later = self._excess.pop(excess.source, None)
+                    later = self._excess.pop(excess.key, None)
                     if later is not None:
                         excess.merge(later)
-                    self._excess[excess.source] = excess
+                    self._excess[excess.key] = excess
                 self._next_due = min(self._next_due, self._monotonic() + self._summary_seconds)
             return 0
         return len(events)
 
     def _count(
         self,
+        channel: str,
         source: str,
         caller: str | None,
         *,
@@ -225,14 +272,16 @@ class RefusalLog:
         subject: str,
         path: str,
         at: datetime,
-        instance: str,
+        instance: str | None,
     ) -> None:
         with self._lock:
-            if source not in self._excess and len(self._excess) >= self._max_sources:
-                source, caller = OTHER, None
-            excess = self._excess.get(source)
+            key = f"{channel} {source}"
+            if key not in self._excess and len(self._excess) >= self._max_sources:
+                source, caller, key = OTHER, None, f"{channel} {OTHER}"
+            excess = self._excess.get(key)
             if excess is None:
                 excess = _Excess(
+                    channel=channel,
                     source=source,
                     partner=caller,
                     first_at=at,
@@ -240,7 +289,7 @@ class RefusalLog:
                     last_instance=instance,
                     opened=self._monotonic(),
                 )
-                self._excess[source] = excess
+                self._excess[key] = excess
                 self._next_due = min(self._next_due, excess.opened + self._summary_seconds)
             excess.add(kind=kind, subject=subject, path=path, at=at, instance=instance)
 

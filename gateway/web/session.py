@@ -4,8 +4,11 @@ configured, the identity a single-sign-on reverse proxy puts in a header.
 Sessions live in signed cookies (HttpOnly, Secure, SameSite=Strict) that hold the username and
 the sign-in time only; the account is read again on every request, so a disabled account or a
 changed role takes effect at once. Every form carries a CSRF token. Sign-in, failed sign-in and
-sign-out are audit events. An account name may be tried ``sign_in_burst`` times at once, then
-``sign_in_per_minute`` a minute (429 beyond, without trying the password).
+sign-out are audit events (refused sign-ins within an allowance per address, beyond it counted:
+:mod:`gateway.exchange.refusals`). An account name may be tried ``sign_in_burst`` times at once,
+then ``sign_in_per_minute`` a minute, and a client address ``sign_in_per_address_burst`` times
+at once, then ``sign_in_per_address_per_minute`` (429 beyond, without trying the password: each
+try costs argon2id's time and memory).
 
 The SSO header (``identity_header``) is believed only from the proxies listed in
 ``identity_header_proxies``; from anywhere else it is ignored.
@@ -113,6 +116,16 @@ def _record(tag: str, actor: str, detail: dict[str, Any] | None = None) -> None:
         )
 
 
+def _refused(username: str, reason: str | None) -> None:
+    """A refused sign-in, recorded (or counted, past the address's allowance)."""
+    services().refusals.record_sign_in_refusal(
+        username=username,
+        reason=reason,
+        address=flask.request.remote_addr,
+        path=flask.request.path,
+    )
+
+
 def session_pages(web: flask.Blueprint) -> None:
     @web.app_context_processor
     def layout_values() -> dict[str, Any]:
@@ -124,18 +137,16 @@ def session_pages(web: flask.Blueprint) -> None:
         if flask.request.method == "POST":
             check_csrf()
             username = flask.request.form.get("username", "").strip().lower()
+            address = flask.request.remote_addr
             try:  # guessing a password costs the guesser time, not only argon2id's
+                services().sign_in_address_limiter.take(f"sign-in-from:{address}")
                 services().sign_in_limiter.take(f"sign-in:{username}")
             except RateLimitedError as refused:
-                _record(
-                    "web:session:refused",
-                    "web",
-                    {"username": username[:64], "reason": "too many attempts"},
-                )
+                _refused(username, "too many attempts")
                 return (
                     flask.render_template(
                         "login.html",
-                        error="Too many sign-in attempts for this account; "
+                        error="Too many sign-in attempts; "
                         f"try again in {refused.retry_after} seconds.",
                     ),
                     429,
@@ -153,7 +164,7 @@ def session_pages(web: flask.Blueprint) -> None:
                 return flask.redirect(
                     target if target.startswith("/web/") else flask.url_for(home_of(person))
                 )
-            _record("web:session:refused", "web", {"username": username[:64]})
+            _refused(username, None)
             error = "That username and password do not match an active account."
         return flask.render_template("login.html", error=error), 200 if error is None else 401
 

@@ -207,4 +207,52 @@ def test_password_guessing_is_slowed_to_the_sign_in_allowance(settings, people):
             ).scalars()
         ]
     services.database.dispose()
-    assert details[-1] == {"username": "ito", "reason": "too many attempts"}
+    assert details[-1] == {
+        "username": "ito",
+        "reason": "too many attempts",
+        "address": "testclient",  # starlette's TestClient's
+    }
+
+
+def test_password_guessing_across_account_names_from_one_address_is_limited(
+    settings, services, people
+):
+    """A guesser that rotates account names (each with a fresh allowance of its own) still
+    spends the address's: beyond it, 429 without trying the password; its refusals are recorded
+    one by one within the address's audit allowance and beyond it counted; another address is
+    not affected."""
+    limited = replace(
+        settings,
+        sign_in_per_address_burst=4,
+        sign_in_per_address_per_minute=1,
+        refusal_audit_burst=2,
+        refusal_audit_per_minute=1,
+    )
+    built = build_services(limited)
+    try:
+        app = create_app(limited, built)
+        with TestClient(app, base_url="https://testserver", client=("203.0.113.5", 1)) as guesser:
+            statuses = [sign_in(guesser, f"guess{n}", "wrong-guess").status_code for n in range(7)]
+            assert statuses == [401] * 4 + [429] * 3
+            with TestClient(app, base_url="https://testserver", client=("192.0.2.1", 1)) as officer:
+                assert sign_in(officer, "ito").status_code == 302
+        with built.database.transaction() as session:
+            events = list(
+                session.execute(
+                    select(AuditEvent)
+                    .where(AuditEvent.tag.in_(["web:session:refused", "web:excess:refused"]))
+                    .order_by(AuditEvent.log_index)
+                ).scalars()
+            )
+            alone = [e.detail for e in events if e.tag == "web:session:refused"]
+            [excess] = [e.detail for e in events if e.tag == "web:excess:refused"]
+    finally:
+        built.database.dispose()
+    assert alone == [
+        {"username": "guess0", "address": "203.0.113.5"},
+        {"username": "guess1", "address": "203.0.113.5"},
+    ]
+    assert excess["source"] == "address 203.0.113.5"
+    assert excess["problems"] == {"sign-in-failed": 2, "too-many-attempts": 3}
+    assert excess["paths"] == {"/web/login": 5}
+    assert len(alone) + excess["count"] == 7  # every attempt, one way or the other
