@@ -161,24 +161,20 @@ def operation_findings(settings: Settings) -> list[Finding]:
         )
     if settings.rate_limit_per_minute <= 0:
         findings.append(Finding("warning", "rate_limit_per_minute", "partners are not limited"))
-    if settings.header_timeout_seconds < 1:
-        findings.append(
-            Finding(
-                "error",
-                "header_timeout_seconds",
-                f"{settings.header_timeout_seconds} s for a request's head would close every "
-                "connection: it must be at least 1",
-            )
-        )
-    if settings.refusal_summary_seconds < 1:
-        findings.append(
-            Finding(
-                "error",
-                "refusal_summary_seconds",
-                f"{settings.refusal_summary_seconds} s between writes of the refusal counts: "
-                "it must be at least 1",
-            )
-        )
+    for name, seconds, meaning in (
+        (
+            "header_timeout_seconds",
+            settings.header_timeout_seconds,
+            "for a request's head would close every connection",
+        ),
+        (
+            "refusal_summary_seconds",
+            settings.refusal_summary_seconds,
+            "between writes of the refusal counts",
+        ),
+    ):
+        if seconds < 1:
+            findings.append(Finding("error", name, f"{seconds} s {meaning}: it must be at least 1"))
     if settings.delivery_timeout_seconds >= settings.delivery_lease_seconds:
         findings.append(
             Finding(

@@ -137,9 +137,8 @@ def session_pages(web: flask.Blueprint) -> None:
         if flask.request.method == "POST":
             check_csrf()
             username = flask.request.form.get("username", "").strip().lower()
-            address = flask.request.remote_addr
             try:  # guessing a password costs the guesser time, not only argon2id's
-                services().sign_in_address_limiter.take(f"sign-in-from:{address}")
+                services().sign_in_address_limiter.take(f"sign-in-from:{flask.request.remote_addr}")
                 services().sign_in_limiter.take(f"sign-in:{username}")
             except RateLimitedError as refused:
                 _refused(username, "too many attempts")
