@@ -52,10 +52,10 @@ OTHER = "other"
 
 @dataclass
 class _Excess:
-    """A source's refusals beyond its allowance, not yet written (``channel``: ``partner`` for
-    the API, ``web`` for the pages)."""
+    """A source's refusals beyond its allowance, not yet written, for the event ``tag``
+    (``EXCESS_TAG`` for the API, ``WEB_EXCESS_TAG`` for the pages)."""
 
-    channel: str
+    tag: str
     source: str
     partner: str | None
     first_at: datetime
@@ -69,7 +69,7 @@ class _Excess:
 
     @property
     def key(self) -> str:
-        return f"{self.channel} {self.source}"
+        return _key(self.tag, self.source)
 
     def add(
         self, *, kind: str, subject: str, path: str, at: datetime, instance: str | None
@@ -93,7 +93,7 @@ class _Excess:
 
     def event(self) -> audit_log.Event:
         return audit_log.Event(
-            tag=f"{self.channel}:excess:refused",
+            tag=self.tag,
             occurred_at=self.last_at,
             actor=self.partner or "unauthenticated",
             partner=self.partner,
@@ -166,18 +166,16 @@ class RefusalLog:
         """
         now = self._clock()
         counted_by = _counted_source(caller, kind, address)
-        if counted_by is not None and self._admits is not None and not self._admits(counted_by):
-            self._count(
-                "partner",
-                counted_by,
-                caller,
-                kind=kind,
-                subject=subject,
-                path=path,
-                at=now,
-                instance=instance,
-            )
-            self.flush(due_only=True)
+        if counted_by is not None and self._counted(
+            EXCESS_TAG,
+            counted_by,
+            caller,
+            kind=kind,
+            subject=subject,
+            path=path,
+            at=now,
+            instance=instance,
+        ):
             return None
         source = caller.split(":", 1)[0] if caller and ":" in caller else "partner"
         event = audit_log.Event(
@@ -209,13 +207,16 @@ class RefusalLog:
         or account; or ``reason``, e.g. too many attempts), within the allowance of the client's
         address; beyond it, count it into ``web:excess:refused`` and return None."""
         now = self._clock()
-        source = f"address {address or 'unknown'}"
-        if self._admits is not None and not self._admits(f"web {source}"):
-            kind = "too-many-attempts" if reason else "sign-in-failed"
-            self._count(
-                "web", source, None, kind=kind, subject="session", path=path, at=now, instance=None
-            )
-            self.flush(due_only=True)
+        if self._counted(
+            WEB_EXCESS_TAG,
+            f"address {address or 'unknown'}",
+            None,
+            kind="too-many-attempts" if reason else "sign-in-failed",
+            subject="session",
+            path=path,
+            at=now,
+            instance=None,
+        ):
             return None
         event = audit_log.Event(
             tag="web:session:refused",
@@ -262,9 +263,9 @@ class RefusalLog:
             return 0
         return len(events)
 
-    def _count(
+    def _counted(
         self,
-        channel: str,
+        tag: str,
         source: str,
         caller: str | None,
         *,
@@ -273,15 +274,19 @@ class RefusalLog:
         path: str,
         at: datetime,
         instance: str | None,
-    ) -> None:
+    ) -> bool:
+        """Whether this refusal of ``source`` is past its allowance: then it is counted for
+        ``tag`` (and the counts due are written), and is not to be recorded alone."""
+        if self._admits is None or self._admits(_key(tag, source)):
+            return False
         with self._lock:
-            key = f"{channel} {source}"
+            key = _key(tag, source)
             if key not in self._excess and len(self._excess) >= self._max_sources:
-                source, caller, key = OTHER, None, f"{channel} {OTHER}"
+                source, caller, key = OTHER, None, _key(tag, OTHER)
             excess = self._excess.get(key)
             if excess is None:
                 excess = _Excess(
-                    channel=channel,
+                    tag=tag,
                     source=source,
                     partner=caller,
                     first_at=at,
@@ -292,6 +297,13 @@ class RefusalLog:
                 self._excess[key] = excess
                 self._next_due = min(self._next_due, excess.opened + self._summary_seconds)
             excess.add(kind=kind, subject=subject, path=path, at=at, instance=instance)
+        self.flush(due_only=True)
+        return True
+
+
+def _key(tag: str, source: str) -> str:
+    """Where a source's allowance and count are kept: its own for each kind of count."""
+    return f"{tag} {source}"
 
 
 def _bounded(paths: Counter[str], path: str) -> str:
