@@ -28,6 +28,10 @@ from gateway.store import migrate
 from gateway.store.db import normalise_url
 from gateway.trust.keys import PinnedKey, SigningKey, generate_jwk, public_part, write_private_jwk
 from gateway.trust.xmldsig import AuthorityCertificate, generate_authority
+from tests import standalone
+
+# Nothing the suite runs may read a path beside the repository (tests/standalone.py).
+standalone.install(PROJECT_ROOT)
 
 ASSETS = Path(__file__).parent / "assets"
 SAMPLES = PROJECT_ROOT / "specs" / "samples"

@@ -22,7 +22,7 @@ from gateway.policy.model import ENFORCEMENT_TYPES, ORIGIN_TYPES, Context
 from gateway.registry import Registry
 from gateway.settings import PROJECT_ROOT
 
-AGREEMENTS = PROJECT_ROOT.parent / "shared" / "data" / "agreements.csv"
+AGREEMENTS = PROJECT_ROOT / "data" / "agreements.csv"
 TW_TYPES = {"seizure-report"}
 
 

@@ -12,7 +12,7 @@ from gateway.errors import ConfigurationError, UnknownPartnerError
 from gateway.registry import Registry
 from gateway.settings import PROJECT_ROOT
 
-AGREEMENTS = PROJECT_ROOT.parent / "shared" / "data" / "agreements.csv"
+AGREEMENTS = PROJECT_ROOT / "data" / "agreements.csv"
 
 
 @pytest.fixture(scope="module")
@@ -29,17 +29,25 @@ def rows() -> list[dict[str, str]]:
 
 
 def test_every_partner_of_the_csv_is_registered_with_its_frameworks(registry, rows):
-    expected: dict[str, set[tuple[str, date, bool]]] = {}
+    expected: dict[str, set[tuple[str, date, str | None, bool]]] = {}
     for row in rows:
         year, month = map(int, row["in_force"].split("-"))
         expected.setdefault(row["partner"], set()).add(
-            (row["framework"], date(year, month, 1), row["fy2012_enhanced"] == "true")
+            (
+                row["framework"],
+                date(year, month, 1),
+                row["revised"] or None,
+                row["fy2012_enhanced"] == "true",
+            )
         )
     assert len(expected) == 41
     administrations = {p.id for p in registry.partners.values() if p.kind == "administration"}
     assert administrations == set(expected)
     for partner_id, frameworks in expected.items():
-        got = {(f.type, f.in_force, f.fy2012_enhanced) for f in registry.get(partner_id).frameworks}
+        got = {
+            (f.type, f.in_force, f.revised, f.fy2012_enhanced)
+            for f in registry.get(partner_id).frameworks
+        }
         assert got == frameworks, partner_id
 
 
