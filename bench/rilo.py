@@ -31,6 +31,7 @@ from sqlalchemy import text  # noqa: E402
 from bench.inbound_http import scratch_database  # noqa: E402
 from gateway.demo import hub_registry  # noqa: E402
 from gateway.documents.schemas import JsonSchemas, load_spec  # noqa: E402
+from gateway.policy.loader import load_policies  # noqa: E402
 from gateway.registry import Registry  # noqa: E402
 from gateway.rilo.hub import Hub  # noqa: E402
 from gateway.rilo.synthetic import reports  # noqa: E402
@@ -49,7 +50,6 @@ RAW_COLUMNS = (
 def batches(count: int) -> list[tuple[str, list[dict]]]:
     by_member: dict[str, list[dict]] = defaultdict(list)
     for report in reports(count, seed=2026, start=date(2024, 1, 1), end=date(2026, 9, 30)):
-        report.pop("persons", None)
         by_member[report["reporting_administration"]].append(report)
     return [
         (member, items[start : start + BATCH])
@@ -68,12 +68,15 @@ def main() -> None:
         url = url or f"sqlite:///{scratch}/hub.sqlite3"
         migrate.upgrade(url)
         database = Database(url)
+        registry = Registry.load(hub_registry(Path(scratch)))
+        settings = load_settings(environ={})
         hub = Hub(
             hub_id="RILO-AP",
-            registry=Registry.load(hub_registry(Path(scratch))),
+            registry=registry,
             database=database,
-            json_schemas=JsonSchemas(load_spec(load_settings(environ={}).spec_path)),
+            json_schemas=JsonSchemas(load_spec(settings.spec_path)),
             max_batch=BATCH,
+            accepted=load_policies(settings.policy_dir, registry).hub.trees["seizure-report"],
         )
         started = time.perf_counter()
         work = batches(args.reports)

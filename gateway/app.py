@@ -142,6 +142,7 @@ def build_services(settings: Settings) -> Services:
             database=database,
             json_schemas=json_schemas,
             max_batch=settings.hub_max_batch,
+            accepted=policies.hub.trees["seizure-report"],
         )
         if settings.gateway_id == policies.hub.hub_id
         else None

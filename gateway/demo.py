@@ -85,6 +85,7 @@ def partner_directories(
             "type": f.type,
             "in_force": jp_framework_in_force or f.in_force.strftime("%Y-%m"),
             "fy2012_enhanced": f.fy2012_enhanced,
+            **({"revised": f.revised.strftime("%Y-%m")} if f.revised else {}),
             **({"agreement": f.agreement} if f.agreement else {}),
         }
         for f in ours.frameworks
@@ -102,7 +103,7 @@ def partner_directories(
             }
         )
     )
-    for name in ("frameworks.yaml", "hub.yaml", "schema.json"):
+    for name in ("frameworks.yaml", "release.yaml", "hub.yaml", "schema.json"):
         shutil.copy(PROJECT_ROOT / "policies" / name, policies / name)
 
 

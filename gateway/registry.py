@@ -36,7 +36,8 @@ class Framework:
     type: str
     in_force: date
     ends: date | None = None
-    revised: str | None = None
+    #: The revision that brought in the FY2012 provisions, for a framework older than them.
+    revised: date | None = None
     fy2012_enhanced: bool = False
     note: str = ""
     #: The agreement's code, as certificates of origin name it (``JP-ID-EPA``, ``CPTPP``).
@@ -44,6 +45,20 @@ class Framework:
 
     def in_force_on(self, day: date) -> bool:
         return self.in_force <= day and (self.ends is None or day <= self.ends)
+
+    @property
+    def fy2012_from(self) -> date | None:
+        """From when the framework carries the FY2012 provisions: the revision that brought them
+        in where there was one (India's EPA of 2011 from its 2022 revision), else its entry into
+        force; None if it never did."""
+        if not self.fy2012_enhanced:
+            return None
+        return self.revised or self.in_force
+
+    def fy2012_on(self, day: date) -> bool:
+        """Whether the framework is in force on ``day`` and carries the FY2012 provisions then."""
+        start = self.fy2012_from
+        return start is not None and start <= day and self.in_force_on(day)
 
 
 @dataclass(frozen=True)
@@ -183,7 +198,7 @@ def _partner(
                 type=f["type"],
                 in_force=_month_start(f["in_force"]),
                 ends=_month_start(f["ends"]) if f.get("ends") else None,
-                revised=f.get("revised"),
+                revised=_month_start(f["revised"]) if f.get("revised") else None,
                 fy2012_enhanced=f["fy2012_enhanced"],
                 note=f.get("note", ""),
                 agreement=f.get("agreement"),

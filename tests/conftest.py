@@ -37,8 +37,9 @@ ASSETS = Path(__file__).parent / "assets"
 SAMPLES = PROJECT_ROOT / "specs" / "samples"
 POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
 REQUIRE_ALL = os.environ.get("GATEWAY_TEST_REQUIRE_ALL") == "1"
-#: Partners with generated keys in every test: KR and US have frameworks in force, QZ does not.
-PARTNER_IDS = ("KR", "US", "QZ", "ID", "TH")
+#: Partners with generated keys in every test: KR and US have frameworks in force, QZ does not;
+#: NO carries the FY2012 provisions (personal data and free text may go to it).
+PARTNER_IDS = ("KR", "US", "QZ", "ID", "TH", "NO")
 #: The operator API token of the test gateway (only its digest is configured).
 OPERATOR_TOKEN = "test-operator-token-not-secret"
 #: An auditor's token (role auditor).

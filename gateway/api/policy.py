@@ -12,6 +12,7 @@ from gateway.api.operators import require_role
 from gateway.documents.hardened import parse_json
 from gateway.errors import NotFoundError
 from gateway.exchange.onward import decide_onward
+from gateway.policy import highlight
 from gateway.policy.engine import decide
 from gateway.policy.model import Context
 
@@ -61,4 +62,5 @@ def post_explanation(user: str, token_info: dict[str, Any]) -> flask.Response:
         )
     body: dict[str, Any] = {k: v for k, v in decision.to_dict().items() if v is not None}
     body["document"] = dict(decision.document)
+    body["highlights"] = [h.to_dict() for h in highlight.of_decision(decision)]
     return flask.jsonify(body)

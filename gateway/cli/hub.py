@@ -83,7 +83,6 @@ def seed(ctx: click.Context, count: int, seed: int) -> None:
             raise click.ClickException("this gateway is not the RILO A/P hub")
         by_member: dict[str, list[dict[str, object]]] = defaultdict(list)
         for made in reports(count, seed=seed):
-            made.pop("persons", None)
             by_member[str(made["reporting_administration"])].append(made)
         held = 0
         for member, items in by_member.items():

@@ -34,9 +34,26 @@ def _policies(settings: Settings) -> tuple[Any, Any]:
 @policy.command("check")
 @click.pass_context
 def policy_check(ctx: click.Context) -> None:
-    """Check every policy file (schema, contradictions, partners); print the policy digest."""
-    _, policies = _policies(settings_of(ctx))
-    click.echo(f"policy set valid; digest {policies.digest}")
+    """Check every policy file (schema, contradictions, partners) and that the release lists
+    decide every field of every message schema; print the policy digest.
+
+    Exit 1 if a field is named by no list (it would be withheld from everyone without anyone
+    having decided so) or a pointer names no field."""
+    from gateway.documents.schemas import load_spec
+    from gateway.policy.coverage import check_coverage
+
+    settings = settings_of(ctx)
+    _, policies = _policies(settings)
+    coverage = check_coverage(policies, load_spec(settings.spec_path))
+    for kind, fields in coverage.unnamed.items():
+        for field in fields:
+            click.echo(f"{kind}: {field} is in no release list (withheld from everyone)", err=True)
+    for where, pointers in coverage.unknown.items():
+        for pointer in pointers:
+            click.echo(f"{where}: {pointer} names no field of the schema", err=True)
+    if not coverage.complete:
+        raise click.ClickException("the release lists do not decide every field")
+    click.echo(f"policy set valid; every field decided; digest {policies.digest}")
 
 
 @policy.command("explain")
@@ -117,7 +134,17 @@ def policy_explain(
             raise click.UsageError("give a FILE or --message")
     except GatewayError as error:
         raise click.ClickException(error.detail) from error
-    click.echo(json.dumps(decision.to_dict(), indent=2) if as_json else decision.explain())
+    from gateway.policy.highlight import of_decision
+
+    marks = of_decision(decision)
+    if as_json:
+        click.echo(
+            json.dumps({**decision.to_dict(), "highlights": [h.to_dict() for h in marks]}, indent=2)
+        )
+    else:
+        click.echo(decision.explain())
+        for mark in marks:
+            click.echo(f"  looks like personal data ({mark.kind}) at {mark.pointer}: {mark.text!r}")
     if not decision.allowed:
         sys.exit(3)
 

@@ -95,14 +95,14 @@ class Withdrawals:
             original.withdrawn_at, original.withdrawn_by = now, withdrawal_id
         passed_on = (
             self._outbound.withdraw_onward(
-                session, original.message_id, reason=document["reason"], now=now
+                session, original.message_id, reason=document.get("reason"), now=now
             )
             if self._outbound is not None
             else 0
         )
         if self._feed is not None:
             passed_on += self._feed.withdraw_onward(
-                session, original.message_id, reason=document["reason"], now=now
+                session, original.message_id, reason=document.get("reason"), now=now
             )
         if original.message_type == "seizure-report-batch" and self._hub is not None:
             in_batch = [r["report_id"] for r in original.document["reports"]]
@@ -124,7 +124,7 @@ class Withdrawals:
                 body_sha256=original.body_sha256,
                 detail={
                     "withdrawal": withdrawal_id,
-                    "reason": document["reason"],
+                    "reason": document.get("reason"),
                     "superseded_by": document.get("superseded_by"),
                     "passed_on_to": passed_on,
                 },

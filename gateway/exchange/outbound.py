@@ -1,7 +1,9 @@
 """The outbound path: a draft becomes a signed message in the outbox, or nothing.
 
 1. The policy decides for this recipient, purpose and date; a denial names its rule.
-2. What goes out is the decision's document (redactions applied), never the draft.
+2. What goes out is the decision's document (only what the release lists allow), never the
+   draft; a message with anything withheld names its original's digest and the withheld
+   pointers in its signed header (a signed derivation). Withdrawals are decided the same way.
 3. It is signed (detached JWS, PROTOCOL §4) and written to the outbox in the same transaction as
    its audit event. If the policy asks for review, it waits in ``awaiting-review`` until approved;
    where a second officer is required, the approver must differ from the drafter (four eyes).
@@ -22,9 +24,15 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
 from gateway.documents.schemas import COMPONENTS, JsonSchemas
-from gateway.errors import ConflictError, ForbiddenError, NotFoundError, PolicyDeniedError
+from gateway.errors import (
+    ConflictError,
+    DocumentError,
+    ForbiddenError,
+    NotFoundError,
+    PolicyDeniedError,
+)
 from gateway.policy.engine import decide
-from gateway.policy.model import Context, PolicySet
+from gateway.policy.model import Context, Decision, PolicySet
 from gateway.registry import Registry
 from gateway.store.db import Database
 from gateway.store.models import Message, OutboxMessage
@@ -94,13 +102,11 @@ class Outbound:
                 gateway_id=self._id,
             ),
         )
-        if not decision.allowed:
-            denial = next(r for r in decision.rules if r.outcome == "deny")
-            raise PolicyDeniedError(denial.reason, rule=denial.rule, decision=decision.to_dict())
+        _allowed(decision)
         # Never sign what the partner would refuse as invalid. A document given with its own
         # ``body`` was read from that body by the reader the partner runs, which checked it.
-        if self._schemas is not None and body is None:
-            self._schemas.check(COMPONENTS[message_type], dict(decision.document))
+        if body is None:
+            self._check_released(message_type, document, decision)
         if message_type == "assistance-answer":
             source_message_id = self._answered_request(recipient, document)
         if body is None:
@@ -141,10 +147,17 @@ class Outbound:
         content_type: str = MEDIA_TYPE,
         source_message_id: str | None = None,
         hold: bool = False,
+        detail: Mapping[str, Any] | None = None,
     ) -> OutboxMessage:
         """In the caller's transaction: sign ``body`` (already decided: ``decision`` is the
-        record of why it may go) and queue it, with its audit event."""
+        record of why it may go; what it withheld goes into the signed header) and queue it,
+        with its audit event (``detail`` added to it)."""
         message_id = str(uuid.uuid4())
+        withheld = (
+            {"original_sha256": decision["original_sha256"], "pointers": decision["redactions"]}
+            if decision.get("original_sha256") and decision.get("redactions")
+            else None
+        )
         signature = sign_detached(
             body,
             self._keyring.active,
@@ -154,6 +167,7 @@ class Outbound:
             audience=recipient,
             message_type=message_type,
             issued_at=now,
+            withheld=withheld,
         )
         row = OutboxMessage(
             message_id=message_id,
@@ -179,9 +193,62 @@ class Outbound:
             f"{actor.split(':', 1)[0]}:{message_type}:drafted",
             actor,
             now,
-            detail={"state": row.state, "decision": decision},
+            detail={"state": row.state, "decision": decision, **dict(detail or {})},
         )
         return row
+
+    def decide_release(
+        self,
+        *,
+        recipient: str,
+        message_type: str,
+        document: Mapping[str, Any],
+        now: datetime,
+        purpose: str | None = None,
+        automatic: bool = False,
+        consents: frozenset[str] = frozenset(),
+    ) -> Decision:
+        """The policy's decision on sending ``document`` to ``recipient`` now (not yet queued);
+        PolicyDeniedError if it may not go, DocumentError if what may go is not a valid
+        message. Every path out of the gateway asks this, or :meth:`disclose`, first."""
+        decision = decide(
+            self._policies,
+            Context(
+                partner=self._registry.get(recipient),
+                direction="out",
+                message_type=message_type,
+                on=now.date(),
+                document=document,
+                purpose=purpose,
+                consents=consents,
+                gateway_id=self._id,
+                automatic=automatic,
+            ),
+        )
+        _allowed(decision)
+        self._check_released(message_type, document, decision)
+        return decision
+
+    def _check_released(
+        self, message_type: str, document: Mapping[str, Any], decision: Decision
+    ) -> None:
+        """What the release leaves must still be a message the partner accepts; where the
+        original was one and the withholding broke it, that is the policy's refusal."""
+        if self._schemas is None or message_type not in COMPONENTS:
+            return
+        component = COMPONENTS[message_type]
+        try:
+            self._schemas.check(component, dict(decision.document))
+        except DocumentError as error:
+            if not decision.redactions:
+                raise
+            self._schemas.check(component, dict(document))  # the original's own fault first
+            raise PolicyDeniedError(
+                f"what may go is not a valid {message_type} ({error.detail}): withheld "
+                + ", ".join(decision.redactions),
+                rule="release-incomplete",
+                decision=decision.to_dict(),
+            ) from error
 
     def _answered_request(self, recipient: str, document: Mapping[str, Any]) -> str:
         """The id of the request from ``recipient`` that this answer answers (NotFoundError)."""
@@ -221,9 +288,11 @@ class Outbound:
             return withdrawal
 
     def withdraw_onward(
-        self, session: Session, source_message_id: str, *, reason: str, now: datetime
+        self, session: Session, source_message_id: str, *, reason: str | None, now: datetime
     ) -> int:
-        """In the caller's transaction: withdraw everything that passed on ``source_message_id``."""
+        """In the caller's transaction: withdraw everything that passed on ``source_message_id``.
+        The originator's ``reason`` is kept in the audit log; as free text in a message no officer
+        composed, the policy withholds it from the recipients."""
         rows = (
             session.execute(
                 select(OutboxMessage)
@@ -236,10 +305,9 @@ class Outbound:
             .scalars()
             .all()
         )
+        why = f"withdrawn by its originator: {reason}" if reason else "withdrawn by its originator"
         for row in rows:
-            self._withdraw(
-                session, row, f"withdrawn by its originator: {reason}", "system:withdrawal", now
-            )
+            self._withdraw(session, row, why, "system:withdrawal", now)
         return len(rows)
 
     def _withdraw(
@@ -272,57 +340,27 @@ class Outbound:
         document: dict[str, Any] = {"withdraws": row.message_id, "reason": reason}
         if superseded_by:
             document["superseded_by"] = superseded_by
-        body = _encode(document)
-        message_id = str(uuid.uuid4())
-        withdrawal = OutboxMessage(
-            message_id=message_id,
+        automatic = source == "system"
+        decision = self.decide_release(
             recipient=row.recipient,
             message_type="withdrawal",
-            content_type=MEDIA_TYPE,
-            body=body,
-            body_sha256=hashlib.sha256(body).hexdigest(),
-            signature=sign_detached(
-                body,
-                self._keyring.active,
-                content_type=MEDIA_TYPE,
-                message_id=message_id,
-                issuer=self._id,
-                audience=row.recipient,
-                message_type="withdrawal",
-                issued_at=now,
-            ),
-            decision={
-                "allowed": True,
-                "policy_digest": self._policies.digest,
-                "redactions": [],
-                "review_required": False,
-                "second_officer_required": False,
-                "rules": [
-                    {
-                        "rule": "withdrawal",
-                        "outcome": "allow",
-                        "reason": "a withdrawal retracts what the recipient already holds",
-                    }
-                ],
-            },
-            source_message_id=row.source_message_id,
-            state=_ready(self._registry.get(row.recipient).pulls),
-            created_by=actor,
-            created_at=now,
-            attempts=0,
-            next_attempt_at=now,
+            document=document,
+            now=now,
+            purpose=(row.decision.get("context") or {}).get("purpose"),
+            automatic=automatic,
         )
-        session.add(withdrawal)
-        session.flush()
-        _log(
+        return self.queue(
             session,
-            withdrawal,
-            f"{source}:withdrawal:drafted",
-            actor,
-            now,
+            recipient=row.recipient,
+            message_type="withdrawal",
+            body=_encode(decision.document),
+            decision=decision.to_dict(),
+            actor=actor,
+            now=now,
+            source_message_id=row.source_message_id,
+            hold=decision.review_required,
             detail={"withdraws": row.message_id, "reason": reason, "superseded_by": superseded_by},
         )
-        return withdrawal
 
     def approve(
         self,
@@ -421,6 +459,13 @@ def _log(
             detail=detail or {},
         ),
     )
+
+
+def _allowed(decision: Decision) -> None:
+    """PolicyDeniedError naming the denying rule, unless ``decision`` allows."""
+    if not decision.allowed:
+        denial = next(r for r in decision.rules if r.outcome == "deny")
+        raise PolicyDeniedError(denial.reason, rule=denial.rule, decision=decision.to_dict())
 
 
 def _ready(pulls: bool) -> str:

@@ -48,7 +48,7 @@ class HubFeed(Protocol):
     def report_received(self, session: Session, received: Received) -> None: ...
 
     def withdraw_onward(
-        self, session: Session, source_message_id: str, *, reason: str, now: datetime
+        self, session: Session, source_message_id: str, *, reason: str | None, now: datetime
     ) -> int: ...
 
 

@@ -28,7 +28,10 @@ class Markings:
 
 @dataclass(frozen=True)
 class Office:
-    name: str
+    """The seizing office: its name (free text, withheld where the basis allows no personal data)
+    and its UN/LOCODE; either may be absent from a released report."""
+
+    name: str | None = None
     locode: str | None = None
 
 

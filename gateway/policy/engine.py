@@ -2,6 +2,9 @@
 
 The rules run in a fixed order and each says what it found; the decision allows only if some
 rule allowed the exchange and none denied it. The order is the order of the explanation.
+What of the document goes is decided by allow-list (:mod:`gateway.policy.release`): the fields
+release.yaml names as open, the personal ones only where the basis allows personal data, the
+hub's own list for the hub; everything else is withheld and named in the decision.
 """
 
 from __future__ import annotations
@@ -15,13 +18,19 @@ from gateway.policy.model import (
     ENFORCEMENT_TYPES,
     NO_ONWARD_SHARING,
     ORIGIN_TYPES,
+    TLP_NO_ONWARD,
     Context,
     Decision,
     FiredRule,
     PolicySet,
 )
-from gateway.policy.redaction import has_personal_data, reduce_persons, remove_paths
+from gateway.policy.redaction import add_age_bands
+from gateway.policy.release import Tree, canonical_sha256, covers, has_value, present, release
 from gateway.registry import Framework
+
+#: A withdrawal is decided like any message, but only for what of it may go: it retracts what
+#: the recipient already holds, so no framework or purpose is needed for it to go at all.
+WITHDRAWAL = "withdrawal"
 
 
 @dataclass
@@ -35,6 +44,8 @@ class _Draft:
     review: bool = False
     second_officer: bool = False
     retention_days: int | None = None
+    original_sha256: str | None = None
+    personal_released: tuple[str, ...] = ()
     stop: bool = False
 
     def fire(self, rule: str, outcome: str, reason: str) -> None:
@@ -68,7 +79,9 @@ def _hub(policies: PolicySet, context: Context, draft: _Draft) -> None:
     if context.partner.kind != "hub":
         return
     hub = policies.hub
-    if context.direction == "out" and context.message_type in hub.accepts:
+    if context.direction == "out" and context.message_type == WITHDRAWAL:
+        draft.fire("hub-accepts", "allow", f"a withdrawal follows what {hub.hub_id} holds")
+    elif context.direction == "out" and context.message_type in hub.accepts:
         draft.fire("hub-accepts", "allow", f"{hub.hub_id} accepts {context.message_type}")
         draft.retention_days = hub.retention_days
     else:
@@ -80,7 +93,7 @@ def _hub(policies: PolicySet, context: Context, draft: _Draft) -> None:
 
 
 def _framework_in_force(policies: PolicySet, context: Context, draft: _Draft) -> None:
-    if context.partner.kind == "hub":
+    if context.partner.kind == "hub" or context.message_type == WITHDRAWAL:
         return
     if not context.partner.frameworks_in_force(context.on):
         draft.fire(
@@ -92,6 +105,10 @@ def _framework_in_force(policies: PolicySet, context: Context, draft: _Draft) ->
 
 def _type_covered(policies: PolicySet, context: Context, draft: _Draft) -> None:
     if context.partner.kind == "hub":
+        return
+    if context.message_type == WITHDRAWAL:
+        draft.allowed_by = list(context.partner.frameworks_in_force(context.on))
+        draft.fire("withdrawal", "allow", "a withdrawal retracts what the recipient holds")
         return
     for framework in context.partner.frameworks_in_force(context.on):
         policy = policies.framework_policy(context.partner.id, framework.type)
@@ -137,6 +154,14 @@ def _names_agreement(context: Context, framework: Framework) -> bool:
 
 def _purpose(policies: PolicySet, context: Context, draft: _Draft) -> None:
     if context.direction != "out" or context.partner.kind == "hub":
+        return
+    if context.message_type == WITHDRAWAL:
+        if context.purpose is not None:  # the withdrawn message's: it bounds the reason's basis
+            draft.allowed_by = [
+                f
+                for f in draft.allowed_by
+                if context.purpose in policies.framework_policy(context.partner.id, f.type).purposes
+            ]
         return
     if context.purpose is None:
         draft.fire("purpose-required", "deny", "an outgoing exchange must state its purpose")
@@ -187,44 +212,116 @@ def _originator_control(policies: PolicySet, context: Context, draft: _Draft) ->
         )
 
 
-def _personal_data(policies: PolicySet, context: Context, draft: _Draft) -> None:
-    if context.direction != "out" or not has_personal_data(draft.document):
+def _tlp(policies: PolicySet, context: Context, draft: _Draft) -> None:
+    """TLP 2.0: RED is for its named recipients, AMBER+STRICT for the recipient's organisation:
+    neither goes onward or to the hub; AMBER goes onward only with the originator's consent."""
+    if context.direction != "out" or context.message_type not in ENFORCEMENT_TYPES:
         return
+    markings = context.document.get("markings") or {}
+    tlp, originator = markings.get("tlp"), markings.get("originator")
+    own = originator == context.gateway_id
+    back = originator == context.partner.id
+    if context.partner.kind == "hub" and tlp in TLP_NO_ONWARD:
+        draft.fire("tlp", "deny", f"marked {tlp}: it never goes to {context.partner.id}")
+    elif tlp in TLP_NO_ONWARD and not (own or back):
+        scope = "its named recipients" if tlp == "TLP:RED" else "the recipient administration"
+        draft.fire("tlp", "deny", f"{originator} marked it {tlp}: for {scope} only, never onward")
+    elif tlp == "TLP:AMBER" and not (own or back):
+        if context.partner.id in context.consents:
+            draft.fire(
+                "tlp", "allow", f"{originator} consented to {tlp} going to {context.partner.id}"
+            )
+        else:
+            draft.fire(
+                "tlp",
+                "deny",
+                f"{originator} marked it {tlp}: onward only with its recorded consent",
+            )
+    elif tlp:
+        draft.fire("tlp", "note", f"marked {tlp}")
+
+
+def _release(policies: PolicySet, context: Context, draft: _Draft) -> None:
+    """Keep only what the allow-lists name: open fields; personal data and free text where the
+    basis allows them, with a second officer; the hub's list for the hub."""
+    if context.direction != "out":
+        return
+    lists = policies.release.get(context.message_type)
+    if lists is None:
+        draft.fire("release", "deny", f"no release list names anything of a {context.message_type}")
+        return
+    tree: Tree
     if context.partner.kind == "hub":
-        return  # the hub's removals (below) take everything personal out
-    enhanced = [
+        hub_tree = policies.hub.trees.get(context.message_type)
+        if hub_tree is None:
+            draft.fire(
+                "release", "deny", f"the hub's list names nothing of a {context.message_type}"
+            )
+            return
+        tree, why = hub_tree, f"only what {policies.hub.hub_id}'s list names"
+    else:
+        tree, why = _partner_tree(policies, context, draft)
+    original = draft.document
+    if not covers(tree, "/persons/*/date_of_birth"):
+        original = add_age_bands(original, context.on)
+    released = release(original, tree)
+    lost = [p for p in lists.essential if has_value(original, p) and not covers(tree, p)]
+    if lost:
+        draft.fire(
+            "release-incomplete",
+            "deny",
+            f"{', '.join(lost)} cannot go ({why}), and the message cannot go without it",
+        )
+        return
+    draft.document = released.document
+    draft.redactions += released.withheld
+    if tree is lists.open_and_personal_tree:
+        draft.personal_released = present(released.document, lists.personal_tree)
+    if released.withheld:
+        draft.original_sha256 = canonical_sha256(context.document)
+        draft.fire("release", "redact", f"withheld {len(released.withheld)} field(s): {why}")
+
+
+def _partner_tree(policies: PolicySet, context: Context, draft: _Draft) -> tuple[Tree, str]:
+    """The list a partner gets: open fields, and personal ones where the basis allows."""
+    lists = policies.release[context.message_type]
+    if not present(draft.document, lists.personal_tree):
+        return lists.open_tree, "nothing personal to withhold"
+    basis = [
         f
         for f in draft.allowed_by
-        if f.fy2012_enhanced
-        and context.purpose
-        in policies.framework_policy(context.partner.id, f.type).personal_data_purposes
-    ]
-    if enhanced:
-        draft.fire(
-            "personal-data",
-            "allow",
-            f"{enhanced[0].type} carries the FY2012 provisions for purpose {context.purpose}",
+        if f.fy2012_on(context.on)
+        and (
+            context.purpose is None
+            or context.purpose
+            in policies.framework_policy(context.partner.id, f.type).personal_data_purposes
         )
-        draft.require(policies.review.personal_data_out, "personal-data", "personal data goes out")
-        return
-    draft.document, removed = reduce_persons(draft.document, context.on)
-    draft.document, removed_text = remove_paths(draft.document, ("/summary",))
-    draft.redactions += removed + removed_text
+    ]
+    if context.automatic:
+        return lists.open_tree, "no officer composed it: no personal data and no free text"
+    if not basis:
+        return lists.open_tree, _no_basis(context, draft)
     draft.fire(
         "personal-data",
-        "redact",
-        "no framework with the FY2012 provisions for this purpose: persons reduced to role, "
-        "nationality, sex and age band; free text removed",
+        "allow",
+        f"{basis[0].type} carries the FY2012 provisions on {context.on.isoformat()}"
+        + (f" for purpose {context.purpose}" if context.purpose else ""),
     )
+    draft.require(policies.review.personal_data_out, "personal-data", "personal data goes out")
+    return lists.open_and_personal_tree, "the basis allows personal data"
 
 
-def _hub_removals(policies: PolicySet, context: Context, draft: _Draft) -> None:
-    if context.partner.kind != "hub" or context.direction != "out":
-        return
-    draft.document, removed = remove_paths(draft.document, policies.hub.remove)
-    draft.redactions += removed
-    if removed:
-        draft.fire("hub-sanitised", "redact", "no personal data and no free text to the hub")
+def _no_basis(context: Context, draft: _Draft) -> str:
+    """Why personal data may not go: which frameworks lack the provisions, or lack them yet."""
+    later = [
+        f"{f.type} carries them only from {f.fy2012_from.isoformat()}"
+        for f in draft.allowed_by
+        if f.fy2012_from is not None and f.fy2012_from > context.on
+    ]
+    reason = f"no framework in force on {context.on.isoformat()} carries the FY2012 provisions" + (
+        f" for purpose {context.purpose}" if context.purpose else ""
+    )
+    return "; ".join([reason, *later]) + ": personal data and free text withheld"
 
 
 def _review(policies: PolicySet, context: Context, draft: _Draft) -> None:
@@ -245,9 +342,9 @@ RULES: tuple[Rule, ...] = (
     _framework_in_force,
     _type_covered,
     _purpose,
+    _tlp,
     _originator_control,
-    _personal_data,
-    _hub_removals,
+    _release,
     _review,
 )
 
@@ -272,6 +369,9 @@ def decide(policies: PolicySet, context: Context) -> Decision:
         second_officer_required=draft.second_officer,
         retention_days=draft.retention_days if allowed else None,
         policy_digest=policies.digest,
+        original_sha256=draft.original_sha256 if allowed else None,
+        personal_released=draft.personal_released if allowed else (),
+        basis=_basis(context),
         context={
             "partner": context.partner.id,
             "direction": context.direction,
@@ -280,5 +380,21 @@ def decide(policies: PolicySet, context: Context) -> Decision:
             "date": context.on.isoformat(),
             "consents": sorted(context.consents),
         },
-        document=draft.document,
+        document=draft.document if allowed else {},
+    )
+
+
+def _basis(context: Context) -> tuple[dict[str, Any], ...]:
+    """Each framework in force with the partner on the date, its dates and provisions."""
+    if context.partner.kind == "hub":
+        return ()
+    return tuple(
+        {
+            "framework": f.type,
+            "in_force": f.in_force.isoformat(),
+            **({"revised": f.revised.isoformat()} if f.revised else {}),
+            **({"fy2012_from": f.fy2012_from.isoformat()} if f.fy2012_from else {}),
+            "fy2012_applied": f.fy2012_on(context.on),
+        }
+        for f in context.partner.frameworks_in_force(context.on)
     )

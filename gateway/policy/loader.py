@@ -3,7 +3,8 @@
 An unknown field, a value of the wrong kind, or a contradiction (a personal-data purpose that is
 not a purpose; an override for a framework the partner does not hold; two files for one partner)
 is a ConfigurationError naming the file and the line. The gateway does not start with a part of
-a policy.
+a policy. The release lists (release.yaml) are checked for pointers listed twice or in two lists,
+and the hub's list for anything that is not open: the hub never receives personal data.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigurationError
-from gateway.policy.model import FrameworkPolicy, HubPolicy, PolicySet, ReviewPolicy
+from gateway.policy.model import (
+    RELEASED_TYPES,
+    FrameworkPolicy,
+    HubPolicy,
+    PolicySet,
+    ReleaseList,
+    ReviewPolicy,
+)
+from gateway.policy.release import compile_pointers, covers
 from gateway.registry import Registry
 from gateway.yamlconfig import load_checked
 
@@ -73,10 +82,15 @@ def load_policies(policy_dir: Path, registry: Registry) -> PolicySet:
     schema = json.loads((policy_dir / "schema.json").read_text(encoding="utf-8"))
     paths = sorted([*policy_dir.glob("*.yaml"), *policy_dir.glob("partners/*.yaml")])
     loaded = [(path, load_checked(path, schema)) for path in paths]
-    by_kind: dict[str, list[tuple[Path, Any]]] = {"frameworks": [], "partner": [], "hub": []}
+    by_kind: dict[str, list[tuple[Path, Any]]] = {
+        "frameworks": [],
+        "partner": [],
+        "hub": [],
+        "release": [],
+    }
     for path, data in loaded:
         by_kind[data["kind"]].append((path, data))
-    for kind in ("frameworks", "hub"):
+    for kind in ("frameworks", "hub", "release"):
         if len(by_kind[kind]) != 1:
             found = ", ".join(str(p) for p, _ in by_kind[kind]) or "none"
             raise ConfigurationError(
@@ -119,9 +133,52 @@ def load_policies(policy_dir: Path, registry: Registry) -> PolicySet:
                 f"{path}: frameworks/{kind}", data_for_kind, frameworks[kind]
             )
 
-    _, hub = by_kind["hub"][0]
+    release = _release_lists(*by_kind["release"][0])
+    hub_path, hub = by_kind["hub"][0]
     hub_policy = HubPolicy(
-        hub["hub"], frozenset(hub["accepts"]), tuple(hub["remove"]), hub["retention_days"]
+        hub["hub"],
+        frozenset(hub["accepts"]),
+        {kind: tuple(pointers) for kind, pointers in hub["release"].items()},
+        hub["retention_days"],
     )
+    _check_hub_release(hub_path, hub_policy, release)
     digest = _digest([(str(path.relative_to(policy_dir)), data) for path, data in loaded])
-    return PolicySet(frameworks, overrides, review, hub_policy, digest)
+    return PolicySet(frameworks, overrides, review, hub_policy, release, digest)
+
+
+def _release_lists(path: Path, data: Mapping[str, Any]) -> dict[str, ReleaseList]:
+    """release.yaml → a ReleaseList per message type; every released type must have one, and a
+    pointer stands in one list only."""
+    missing = set(RELEASED_TYPES) - set(data["messages"])
+    if missing:
+        raise ConfigurationError(f"{path}: no release list for {sorted(missing)}")
+    lists: dict[str, ReleaseList] = {}
+    for kind, entry in data["messages"].items():
+        where = f"{path}: messages/{kind}"
+        named = [*entry["open"], *entry["personal"], *entry["never"]]
+        twice = sorted({p for p in named if named.count(p) > 1})
+        if twice:
+            raise ConfigurationError(f"{where}: {', '.join(twice)} in more than one list")
+        lists[kind] = ReleaseList(
+            open=tuple(entry["open"]),
+            personal=tuple(entry["personal"]),
+            never=tuple(entry["never"]),
+            essential=tuple(entry.get("essential", ())),
+        )
+        stray = [p for p in lists[kind].essential if not covers(compile_pointers(named), p)]
+        if stray:
+            raise ConfigurationError(f"{where}: essential {', '.join(stray)} is in no list")
+    return lists
+
+
+def _check_hub_release(path: Path, hub: HubPolicy, release: Mapping[str, ReleaseList]) -> None:
+    """The hub may receive open fields only (never personal data), of types it takes."""
+    for kind, pointers in hub.release.items():
+        if kind not in release:
+            raise ConfigurationError(f"{path}: release/{kind}: no such message type")
+        personal = [p for p in pointers if not covers(release[kind].open_tree, p)]
+        if personal:
+            raise ConfigurationError(
+                f"{path}: release/{kind}: {', '.join(personal)} is not open in release.yaml; "
+                "the hub receives no personal data"
+            )

@@ -23,6 +23,7 @@ from gateway.errors import DocumentError, ForbiddenError, StateConflictError
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.received import Received
 from gateway.people import Person
+from gateway.policy import highlight
 from gateway.policy.engine import decide
 from gateway.policy.model import Context, Decision, PolicySet
 from gateway.registry import Registry
@@ -55,6 +56,7 @@ class Preview:
                 {"path": path, "because": "; ".join(r.reason for r in redacting)}
                 for path in self.decision.redactions
             ],
+            "highlights": [h.to_dict() for h in highlight.of_decision(self.decision)],
             "markings": dict(self.decision.markings),
             "review_required": self.decision.review_required,
             "second_officer_required": self.decision.second_officer_required,

@@ -1,8 +1,9 @@
 """A member gateway's feed to the RILO A/P hub.
 
-Every seizure report this gateway holds may go to the hub as the hub policy lets it: sanitised
-(no persons, companies or free text), and only where its originator's handling code allows
-onward sharing or the originator consented (``policy/`` decides, as for any onward exchange).
+Every seizure report this gateway holds may go to the hub as the hub policy lets it: only the
+fields the hub's allow-list names (no persons, companies or free text), only where its markings
+allow (never TLP:RED or TLP:AMBER+STRICT; an originator's H2/H3 or TLP:AMBER only with its
+consent). ``policy/`` decides each report, as for any onward exchange.
 Reports go in signed batches (``seizure-report-batch``) through the outbox and the delivery
 worker: one batch per report as reports arrive (``hub_feed`` on), many per batch when a date
 range is fed again (backfill). Each report fed is remembered with its batch, so that its
@@ -20,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.errors import PolicyDeniedError
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.received import Received
-from gateway.policy.engine import decide
-from gateway.policy.model import Context, PolicySet
+from gateway.policy.model import Decision, PolicySet
 from gateway.registry import Registry
 from gateway.store.db import Database
 from gateway.store.models import HubFeedItem, Message, OriginatorConsent
@@ -90,26 +91,23 @@ class Feed:
     def _feed(
         self, session: Session, reports: Sequence[tuple[str, dict[str, Any]]], now: datetime
     ) -> Fed:
-        hub = self._registry.get(self._hub_id)
         consents = self._consents(session, [message_id for message_id, _ in reports])
         sanitised: list[tuple[str, dict[str, Any]]] = []
-        rules: set[str] = set()
+        decisions: list[Decision] = []
         for message_id, document in reports:
-            decision = decide(
-                self._policies,
-                Context(
-                    partner=hub,
-                    direction="out",
+            try:
+                decision = self._outbound.decide_release(
+                    recipient=self._hub_id,
                     message_type="seizure-report",
-                    on=now.date(),
                     document=document,
+                    now=now,
+                    automatic=True,
                     consents=frozenset(consents.get(message_id, ())),
-                    gateway_id=self._id,
-                ),
-            )
-            if decision.allowed:
-                sanitised.append((message_id, dict(decision.document)))
-                rules.update(f"{r.rule}:{r.outcome}" for r in decision.rules)
+                )
+            except PolicyDeniedError:
+                continue  # counted as withheld
+            sanitised.append((message_id, dict(decision.document)))
+            decisions.append(decision)
         if not sanitised:
             return Fed(0, len(reports), 0)
         body = json.dumps(
@@ -122,18 +120,7 @@ class Feed:
             recipient=self._hub_id,
             message_type="seizure-report-batch",
             body=body,
-            decision={
-                "allowed": True,
-                "policy_digest": self._policies.digest,
-                "rules": [
-                    {"rule": "hub-feed", "outcome": "allow", "reason": ", ".join(sorted(rules))}
-                ],
-                "redactions": [],
-                "review_required": False,
-                "second_officer_required": False,
-                "items": len(sanitised),
-                "withheld": len(reports) - len(sanitised),
-            },
+            decision=_batch_record(decisions, len(reports) - len(sanitised)),
             actor="system:hub-feed",
             now=now,
         )
@@ -160,38 +147,59 @@ class Feed:
         return found
 
     def withdraw_onward(
-        self, session: Session, source_message_id: str, *, reason: str, now: datetime
+        self, session: Session, source_message_id: str, *, reason: str | None, now: datetime
     ) -> int:
         """In the caller's transaction: a report fed to the hub was withdrawn by its sender;
         a withdrawal naming it within its batch goes to the hub. Returns 1 if it was fed."""
         item = session.get(HubFeedItem, source_message_id)
         if item is None:
             return 0
-        body = json.dumps(
-            {
-                "withdraws": item.batch_message_id,
-                "reason": f"withdrawn by its originator: {reason}",
-                "items": [item.report_id],
-            },
-            separators=(",", ":"),
-        ).encode()
+        document: dict[str, Any] = {"withdraws": item.batch_message_id, "items": [item.report_id]}
+        if reason:
+            document["reason"] = f"withdrawn by its originator: {reason}"
+        decision = self._outbound.decide_release(
+            recipient=self._hub_id,
+            message_type="withdrawal",
+            document=document,
+            now=now,
+            automatic=True,
+        )
         self._outbound.queue(
             session,
             recipient=self._hub_id,
             message_type="withdrawal",
-            body=body,
-            decision={
-                "allowed": True,
-                "policy_digest": self._policies.digest,
-                "rules": [
-                    {"rule": "withdrawal", "outcome": "allow", "reason": "follows the report"}
-                ],
-                "redactions": [],
-                "review_required": False,
-                "second_officer_required": False,
-            },
+            body=json.dumps(decision.document, separators=(",", ":")).encode(),
+            decision=decision.to_dict(),
             actor="system:hub-feed",
             now=now,
             source_message_id=source_message_id,
+            detail={"reason": reason},
         )
         return 1
+
+
+def _batch_record(decisions: Sequence[Decision], withheld: int) -> dict[str, Any]:
+    """The record of a batch's release: each report's own decision, summed up (the reports
+    went because each was allowed; what each withheld is named per report)."""
+    return {
+        "allowed": True,
+        "policy_digest": decisions[0].policy_digest,
+        "rules": [
+            {
+                "rule": "hub-feed",
+                "outcome": "allow",
+                "reason": ", ".join(
+                    sorted({f"{r.rule}:{r.outcome}" for d in decisions for r in d.rules})
+                ),
+            }
+        ],
+        "redactions": sorted({p for d in decisions for p in d.redactions}),
+        "review_required": False,
+        "second_officer_required": False,
+        "items": len(decisions),
+        "withheld": withheld,
+        "reports": [
+            {"report_id": d.document["report_id"], "withheld": list(d.redactions)}
+            for d in decisions
+        ],
+    }

@@ -32,6 +32,8 @@ from gateway.audit import log as audit_log
 from gateway.documents.schemas import JsonSchemas
 from gateway.errors import DocumentError, ForbiddenError, NotFoundError
 from gateway.exchange.received import Received
+from gateway.policy.model import TLP_NO_ONWARD
+from gateway.policy.release import Tree, release
 from gateway.registry import Registry
 from gateway.rilo.trends import QUANTITIES, Cell, Period, report
 from gateway.store.db import Database
@@ -50,7 +52,6 @@ UNITS = {
     "items": ("pieces", 1.0),
     "ampoules": ("pieces", 1.0),
 }
-PERSONAL = ("persons", "companies", "summary")
 HUB_REPORT = cast(Table, HubReport.__table__)
 HUB_ROLLUP = cast(Table, HubRollup.__table__)
 _PG_ROLLUP_UPSERT = text(
@@ -131,7 +132,11 @@ class Hub:
         database: Database,
         json_schemas: JsonSchemas,
         max_batch: int,
+        accepted: Tree,
     ) -> None:
+        """``accepted`` is the hub's allow-list of a report (hub.yaml, compiled): a report
+        with anything beyond it is refused, as is one marked TLP:RED or TLP:AMBER+STRICT."""
+        self._accepted = accepted
         self._id = hub_id
         self._registry = registry
         self._db = database
@@ -152,7 +157,10 @@ class Hub:
 
     def check(self, member: str, reports: Sequence[Mapping[str, Any]]) -> None:
         """Refuse the whole batch (DocumentError naming the report) unless every report is
-        valid and carries no personal data. A member may forward reports another
+        valid, carries only what the hub's allow-list names (no personal data, no free text)
+        and is marked for sharing beyond its recipient (not TLP:RED or TLP:AMBER+STRICT: a
+        member gateway that let one through is refused, and nothing of it is counted in any
+        figure). A member may forward reports another
         administration made (its feed respects their originator's control); the batch's
         member is kept as the provenance, the report's administration as who reported it."""
         partner = self._registry.partners.get(member)
@@ -165,11 +173,15 @@ class Hub:
                 self._schemas.check_compiled_first("SeizureReport", document)
             except DocumentError as error:
                 raise DocumentError(f"/reports/{index}{error.detail}") from error
-            present = [name for name in PERSONAL if name in document]
-            if present:
+            beyond = release(document, self._accepted).withheld
+            if beyond:
                 raise DocumentError(
-                    f"/reports/{index}: the hub takes no personal data ({', '.join(present)})"
+                    f"/reports/{index}: the hub takes no personal data and no free text "
+                    f"({', '.join(beyond)})"
                 )
+            tlp = document["markings"]["tlp"]
+            if tlp in TLP_NO_ONWARD:
+                raise DocumentError(f"/reports/{index}: marked {tlp}, it may not come to the hub")
 
     def ingest(
         self,

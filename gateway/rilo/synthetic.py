@@ -255,6 +255,13 @@ def _day(rng: random.Random, start: date, end: date) -> date:
             return day
 
 
+def _office(member: str, number: int, held: bool) -> dict[str, str]:
+    """A synthetic office of ``member``: a UN/LOCODE-shaped code, and its name where held."""
+    code = f"{member}{chr(65 + number % 26)}{chr(65 + number // 26)}O"
+    name = f"Synthetic office {member}-{number}" if number else f"Synthetic export office {member}"
+    return {"name": name, "locode": code} if held else {"locode": code}
+
+
 def reports(
     count: int,
     *,
@@ -263,10 +270,14 @@ def reports(
     end: date = date(2026, 9, 30),
     members: Sequence[str] = MEMBERS,
     twice: float = 0.04,
+    held: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """``count`` seizures as seizure reports (JSON form, valid against the spec); a share
     ``twice`` of them, when departure and destination are both members, is reported again by the
-    departure member, as an outbound seizure with its own reference, right after the first."""
+    departure member, as an outbound seizure with its own reference, right after the first.
+
+    As a member's feed sends them to the hub (no persons, an office by its UN/LOCODE only), or
+    with ``held`` as the member holds them (an office's name, a courier named in some)."""
     rng = random.Random(seed)  # reproducible test data  # nosec B311
     weights = [c[7] for c in _COMMODITIES]
     made = 0
@@ -297,7 +308,7 @@ def reports(
             "reporting_administration": destination,
             "report_id": f"{destination}-SYN-{seed}-{serial:07d}",
             "seizure_date": day.isoformat(),
-            "office": {"name": f"Synthetic office {destination}-{rng.randrange(1, 40)}"},
+            "office": _office(destination, rng.randrange(1, 40), held),
             "location_type": _LOCATION.get(mode, "other"),
             "direction": "inbound",
             "commodity": {"category": category, "type": kind},
@@ -309,14 +320,14 @@ def reports(
             "markings": {"originator": destination, "handling_code": "H0", "tlp": "TLP:GREEN"},
         }
         if rng.random() < 0.3:
-            report["persons"] = [
-                {
-                    "role": "courier",
-                    "name": f"Synthetic Person {serial}",
-                    "nationality": rng.choice(members),
-                    "sex": rng.choice(["F", "M"]),
-                }
-            ]
+            courier = {
+                "role": "courier",
+                "name": f"Synthetic Person {serial}",
+                "nationality": rng.choice(members),
+                "sex": rng.choice(["F", "M"]),
+            }
+            if held:  # drawn either way: a seed gives the same seizures in both forms
+                report["persons"] = [courier]
         yield report
         made += 1
         if (
@@ -330,7 +341,7 @@ def reports(
                 "reporting_administration": departure,
                 "report_id": f"{departure}-SYN-{seed}-{serial:07d}-X",
                 "direction": "outbound",
-                "office": {"name": f"Synthetic export office {departure}"},
+                "office": _office(departure, 0, held),
                 "markings": {"originator": departure, "handling_code": "H0", "tlp": "TLP:GREEN"},
             }
             again.pop("persons", None)

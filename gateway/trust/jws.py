@@ -67,8 +67,12 @@ def sign_detached(
     audience: str | None,
     message_type: str,
     issued_at: datetime,
+    withheld: Mapping[str, Any] | None = None,
 ) -> str:
-    """Sign ``body`` and return the detached compact JWS ``<protected>..<signature>``."""
+    """Sign ``body`` and return the detached compact JWS ``<protected>..<signature>``.
+
+    ``withheld`` (``{"original_sha256": …, "pointers": […]}``) makes the message a signed
+    derivation: what the sender's policy withheld from the original, and which original."""
     headers: dict[str, Any] = {
         "kid": key.kid,
         "typ": MESSAGE_TYP,
@@ -80,6 +84,8 @@ def sign_detached(
     }
     if audience is not None:
         headers["aud"] = audience
+    if withheld is not None:
+        headers["withheld"] = dict(withheld)
     return _ENGINE.encode(
         body, key.private_key, algorithm=key.algorithm, headers=headers, is_payload_detached=True
     )

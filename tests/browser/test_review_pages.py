@@ -1,6 +1,8 @@
 """The IIO review workflow in real headless Chromium (issue 7, "Done when"): officers pick a
-request KR sent, preview and approve an answer with four eyes, and see it delivered to KR's real
-gateway with its receipt in the case's history; a refused case; an analyst kept out."""
+request NO sent, preview and approve an answer with four eyes, and see it delivered to NO's real
+gateway with its receipt in the case's history; a refused case; an analyst kept out. NO's CMAA
+carries the FY2012 provisions: a request's questions and an answer's text are free text, which
+goes only under them."""
 
 from __future__ import annotations
 
@@ -24,14 +26,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def gateways(tmp_path: Path) -> Iterator[dict[str, object]]:
-    """JP (under review) and KR (its partner), real processes; two requests from KR waiting."""
-    jp, kr = prepare(tmp_path, "KR", free_port(), free_port())
+    """JP (under review) and NO (its partner), real processes; two requests from NO waiting."""
+    jp, kr = prepare(tmp_path, "NO", free_port(), free_port())
     jp_env, kr_env = jp.environment(kr), kr.environment(jp)
     add_accounts(jp_env, {"tanaka": ("officer",), "sato": ("supervisor",), "yamada": ("analyst",)})
     with ExitStack() as stack:
         base = stack.enter_context(serving(jp_env, tmp_path / "jp.log"))
         stack.enter_context(serving(kr_env, tmp_path / "kr.log"))
-        # KR's own gateway sends them (KR must know the requests JP answers)
+        # NO's own gateway sends them (NO must know the requests JP answers)
         kr_services = build_services(load_settings(environ=kr_env))
         try:
             for number, code in (("0001", "H2"), ("0002", "H0")):
@@ -39,10 +41,10 @@ def gateways(tmp_path: Path) -> Iterator[dict[str, object]]:
                     recipient="JP",
                     message_type="assistance-request",
                     document=request_from(
-                        "KR",
-                        request_id=f"KR-RFA-{number}",
+                        "NO",
+                        request_id=f"NO-RFA-{number}",
                         subject=f"request {number}: consignments declared as machine parts",
-                        markings={"originator": "KR", "handling_code": code, "tlp": "TLP:AMBER"},
+                        markings={"originator": "NO", "handling_code": code, "tlp": "TLP:AMBER"},
                     ),
                     purpose="intelligence",
                     actor="officer:kim",
@@ -93,9 +95,9 @@ def test_answer_is_previewed_approved_with_four_eyes_and_delivered(chromium: Bro
     page.screenshot(path=str(SCREENSHOTS / "review-queue.png"), full_page=True)
 
     open_case(page, "request 0001")
-    expect(page.get_by_text("verified: signed by KR")).to_be_visible()
+    expect(page.get_by_text("verified: signed by NO")).to_be_visible()
     compose(page, "approved", answer="The exporter was not known to us.", code="H2")
-    expect(page.get_by_role("heading", name="What KR will receive")).to_be_visible()
+    expect(page.get_by_role("heading", name="What NO will receive")).to_be_visible()
     expect(
         page.get_by_text("a second officer (a supervisor other than the drafter)")
     ).to_be_visible()
@@ -110,7 +112,7 @@ def test_answer_is_previewed_approved_with_four_eyes_and_delivered(chromium: Bro
 
     sign_in(page, base, "sato")
     open_case(page, "request 0001")
-    page.get_by_role("link", name="Preview what KR will receive").click()
+    page.get_by_role("link", name="Preview what NO will receive").click()
     expect(page.get_by_text("The exporter was not known to us.").first).to_be_visible()
     page.go_back()
     page.get_by_role("button", name="Approve").click()

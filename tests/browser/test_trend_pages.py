@@ -45,7 +45,6 @@ def hub(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     try:  # members' reports as the hub holds them once their batches are accepted
         by_member = defaultdict(list)
         for report in reports(4000, seed=5, start=date(2025, 1, 1), end=date(2026, 9, 30)):
-            report.pop("persons", None)
             by_member[report["reporting_administration"]].append(report)
         assert services.hub is not None
         for member, items in by_member.items():

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from gateway.errors import NotFoundError
+from gateway.errors import ForbiddenError, NotFoundError, PolicyDeniedError
 from gateway.store.models import AuditEvent, Message
 
 
@@ -81,16 +81,18 @@ def test_request_without_markings_or_in_another_name_is_refused(partner):
 
 
 def test_jp_answers_a_partners_request_after_review(partner, services):
+    """To NO, whose CMAA carries the FY2012 provisions: an answer's text is free text, so it goes
+    past a second officer (to KR it does not go: tests/functional/test_leak_paths.py)."""
     request_id = str(uuid.uuid4())
     send(
-        partner("KR"),
+        partner("NO"),
         "/v1/assistance-requests",
-        request_from("KR"),
+        request_from("NO"),
         "assistance-request",
         request_id,
     )
     row = services.outbound.disclose(
-        recipient="KR",
+        recipient="NO",
         message_type="assistance-answer",
         document=answer_from("JP", request_id),
         purpose="intelligence",
@@ -100,15 +102,20 @@ def test_jp_answers_a_partners_request_after_review(partner, services):
     assert (
         row.state == "awaiting-review" and row.source_message_id == request_id
     )  # answers are always reviewed
-    assert (
+    assert row.decision["second_officer_required"]
+    with pytest.raises(ForbiddenError):
         services.outbound.approve(
             row.message_id, approver="officer:sato", role="officer", now=datetime.now(UTC)
+        )
+    assert (
+        services.outbound.approve(
+            row.message_id, approver="officer:sato", role="supervisor", now=datetime.now(UTC)
         ).state
         == "queued"
     )
     with pytest.raises(NotFoundError):
         services.outbound.disclose(
-            recipient="KR",
+            recipient="NO",
             message_type="assistance-answer",
             document=answer_from("JP", str(uuid.uuid4())),
             purpose="intelligence",
@@ -118,13 +125,13 @@ def test_jp_answers_a_partners_request_after_review(partner, services):
 
 
 def test_partner_answers_a_request_jp_sent(partner, services):
-    kr = partner("KR")
+    kr = partner("NO")
     unknown = send(
-        kr, "/v1/assistance-answers", answer_from("KR", str(uuid.uuid4())), "assistance-answer"
+        kr, "/v1/assistance-answers", answer_from("NO", str(uuid.uuid4())), "assistance-answer"
     )
     assert unknown.status == 404
     sent = services.outbound.disclose(
-        recipient="KR",
+        recipient="NO",
         message_type="assistance-request",
         document=request_from("JP"),
         purpose="intelligence",
@@ -133,7 +140,7 @@ def test_partner_answers_a_request_jp_sent(partner, services):
     )
     assert (
         send(
-            kr, "/v1/assistance-answers", answer_from("KR", sent.message_id), "assistance-answer"
+            kr, "/v1/assistance-answers", answer_from("NO", sent.message_id), "assistance-answer"
         ).status
         == 202
     )
@@ -144,13 +151,41 @@ def test_partner_answers_a_request_jp_sent(partner, services):
     assert event.message_id == sent.message_id and event.detail["outcome"] == "partially-answered"
 
 
-def test_outgoing_request_is_redacted_by_the_policy(services):
+def test_outgoing_request_to_a_partner_without_the_fy2012_provisions_is_refused(services):
+    """Its questions are free text, which the basis withholds: a request that asks nothing
+    does not go, and nothing is queued."""
+    with pytest.raises(PolicyDeniedError) as refused:
+        services.outbound.disclose(
+            recipient="KR",
+            message_type="assistance-request",
+            document=request_from("JP"),
+            purpose="intelligence",
+            actor="officer:tanaka",
+            now=datetime.now(UTC),
+        )
+    assert refused.value.rule == "release-incomplete"
+    assert "/questions" in refused.value.detail
+
+
+def test_outgoing_request_for_revenue_keeps_no_personal_data_even_under_the_fy2012_provisions(
+    services,
+):
+    """NO's CMAA allows personal data for intelligence and evidence, not revenue."""
+    with pytest.raises(PolicyDeniedError):
+        services.outbound.disclose(
+            recipient="NO",
+            message_type="assistance-request",
+            document=request_from("JP"),
+            purpose="revenue",
+            actor="officer:tanaka",
+            now=datetime.now(UTC),
+        )
     row = services.outbound.disclose(
-        recipient="KR",
+        recipient="NO",
         message_type="assistance-request",
         document=request_from("JP"),
         purpose="intelligence",
         actor="officer:tanaka",
         now=datetime.now(UTC),
     )
-    assert "/persons/0/name" in row.decision["redactions"] and b"Sample Person Two" not in row.body
+    assert b"Sample Person Two" in row.body and row.state == "awaiting-review"

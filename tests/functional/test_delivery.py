@@ -48,14 +48,24 @@ class Pair:
     """JP (the sender, database under test) and KR (a real process, SQLite of its own), set up as
     ``gateway demo`` sets them up."""
 
-    def __init__(self, tmp: Path, jp_database: str, *, kr_jp_in_force: str | None = None) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        jp_database: str,
+        *,
+        kr_jp_in_force: str | None = None,
+        partner: str = "KR",
+    ) -> None:
+        """``partner`` stands in for KR where another legal basis is needed (NO: the FY2012
+        provisions); the attributes keep KR's name."""
         self.tmp = tmp
-        jp, kr = prepare(tmp, "KR", free_port(), free_port())
+        self.partner = partner
+        jp, kr = prepare(tmp, partner, free_port(), free_port())
         if kr_jp_in_force:
-            partner_directories(kr.root, "KR", jp_framework_in_force=kr_jp_in_force)
+            partner_directories(kr.root, partner, jp_framework_in_force=kr_jp_in_force)
         self.kr_db = kr.root / "gateway.sqlite3"
         self.kr_port = kr.port
-        self.kr_key = read_jwk_file(kr.root / "keys" / "KR.private.jwk")
+        self.kr_key = read_jwk_file(kr.root / "keys" / f"{partner}.private.jwk")
         self.kr_env = kr.environment(jp)
         self.jp_env = jp.environment(
             kr,
@@ -76,7 +86,7 @@ class Pair:
     def disclose(self, count: int = 1) -> list[str]:
         return [
             self.outbound.disclose(
-                recipient="KR",
+                recipient=self.partner,
                 message_type="seizure-report",
                 document=jp_report(),
                 purpose="intelligence",
@@ -372,7 +382,11 @@ def test_withdrawal_before_delivery_sends_nothing(pair):
     assert pair.received_at_kr() == []
 
 
-def test_request_for_assistance_is_delivered(pair):
+def test_request_for_assistance_is_delivered(tmp_path, database_url):
+    """To NO: a request's questions are free text, which goes only under the FY2012 provisions,
+    and only past a second officer (to KR it does not go at all: tests/unit/
+    test_release_policy.py)."""
+    pair = Pair(tmp_path, database_url, partner="NO")
     document = {
         "requesting_administration": "JP",
         "request_id": "JP-RFA-1",
@@ -382,22 +396,30 @@ def test_request_for_assistance_is_delivered(pair):
         "questions": ["Is the consignee known?"],
         "markings": {"originator": "JP", "handling_code": "H0", "tlp": "TLP:AMBER"},
     }
-    row = pair.outbound.disclose(
-        recipient="KR",
-        message_type="assistance-request",
-        document=document,
-        purpose="intelligence",
-        actor="officer:test",
-        now=datetime.now(UTC),
-    )
-    with pair.serve_kr():
-        pair.worker_once()
-    assert pair.outbox()[row.message_id].state == "acknowledged"
-    with sqlite3.connect(pair.kr_db) as connection:
-        stored = connection.execute(
-            "SELECT message_type FROM message WHERE message_id = ?", (row.message_id,)
-        ).fetchone()
-    assert stored == ("assistance-request",)
+    try:
+        row = pair.outbound.disclose(
+            recipient="NO",
+            message_type="assistance-request",
+            document=document,
+            purpose="intelligence",
+            actor="officer:test",
+            now=datetime.now(UTC),
+        )
+        assert row.state == "awaiting-review" and row.decision["second_officer_required"]
+        pair.outbound.approve(
+            row.message_id, approver="officer:chief", role="supervisor", now=datetime.now(UTC)
+        )
+        with pair.serve_kr():
+            pair.worker_once()
+        assert pair.outbox()[row.message_id].state == "acknowledged"
+        with sqlite3.connect(pair.kr_db) as connection:
+            stored = connection.execute(
+                "SELECT message_type, body FROM message WHERE message_id = ?", (row.message_id,)
+            ).fetchone()
+        assert stored[0] == "assistance-request"
+        assert json.loads(stored[1])["questions"] == ["Is the consignee known?"]
+    finally:
+        pair.close()
 
 
 def test_partner_rate_limit_is_honoured_by_the_worker(tmp_path, database_url):

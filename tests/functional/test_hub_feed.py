@@ -68,11 +68,11 @@ def jp(settings, hub_process, signing_keys):
     services.database.dispose()
 
 
-def kr_report(handling_code: str, number: int) -> dict:
-    report = next(iter(reports(1, seed=number, members=("KR",))))
+def kr_report(handling_code: str, number: int, tlp: str = "TLP:GREEN") -> dict:
+    report = next(iter(reports(1, seed=number, members=("KR",), held=True)))
     report["report_id"] = f"KR-FEED-{number}"
     report["persons"] = [{"role": "courier", "name": f"Synthetic Person {number}"}]
-    report["markings"] = {"originator": "KR", "handling_code": handling_code, "tlp": "TLP:AMBER"}
+    report["markings"] = {"originator": "KR", "handling_code": handling_code, "tlp": tlp}
     return report
 
 
@@ -116,26 +116,29 @@ def at_hub(hub_process, sql: str) -> list[tuple]:
 def test_reports_go_on_sanitised_as_markings_allow_and_withdrawals_follow(jp, hub_process):
     open_report = send(jp["kr"], "/v1/seizure-reports", kr_report("H0", 1), "seizure-report")
     restricted = send(jp["kr"], "/v1/seizure-reports", kr_report("H2", 2), "seizure-report")
+    red = send(jp["kr"], "/v1/seizure-reports", kr_report("H0", 3, "TLP:RED"), "seizure-report")
     deliver(jp)
     held = at_hub(hub_process, "SELECT member, reported_by, report_id, document FROM hub_report")
     assert [(m, r, i) for m, r, i, _ in held] == [("JP", "KR", "KR-FEED-1")]
     assert "Synthetic Person" not in held[0][3] and "persons" not in json.loads(held[0][3])
 
-    # KR consents to its H2 report reaching the hub: a backfill now feeds it, and only it
+    # KR consents to its H2 report reaching the hub: a backfill now feeds it, and only it (a
+    # TLP:RED report never goes, consent or not)
     services = jp["services"]
-    record_consent(
-        services.database,
-        services.registry,
-        message_id=restricted,
-        recipient="RILO-AP",
-        reference="KR letter 2026/77",
-        recorded_by="officer:tanaka",
-        now=datetime.now(UTC),
-    )
+    for message_id in (restricted, red):
+        record_consent(
+            services.database,
+            services.registry,
+            message_id=message_id,
+            recipient="RILO-AP",
+            reference="KR letter 2026/77",
+            recorded_by="officer:tanaka",
+            now=datetime.now(UTC),
+        )
     fed = services.feed.backfill(
         datetime(2000, 1, 1).date(), datetime(2100, 1, 1).date(), now=datetime.now(UTC)
     )
-    assert (fed.queued, fed.batches) == (1, 1)
+    assert (fed.queued, fed.withheld, fed.batches) == (1, 1, 1)
     deliver(jp)
     assert sorted(r[0] for r in at_hub(hub_process, "SELECT report_id FROM hub_report")) == [
         "KR-FEED-1",

@@ -20,7 +20,7 @@ TODAY = date(2026, 11, 22)
 @pytest.fixture
 def h2_report_from_kr(partner, sample_json) -> str:
     document = json.loads(sample_json)
-    document["markings"] = {"originator": "KR", "handling_code": "H2", "tlp": "TLP:AMBER"}
+    document["markings"] = {"originator": "KR", "handling_code": "H2", "tlp": "TLP:GREEN"}
     message_id = str(uuid.uuid4())
     answer = partner("KR").send(
         "/v1/seizure-reports",
@@ -68,7 +68,7 @@ def test_markings_and_decision_are_kept_with_the_message(services, h2_report_fro
         decided = session.execute(
             select(AuditEvent).where(AuditEvent.tag == "policy:seizure-report:decided")
         ).scalar_one()
-    assert (message.originator, message.handling_code, message.tlp) == ("KR", "H2", "TLP:AMBER")
+    assert (message.originator, message.handling_code, message.tlp) == ("KR", "H2", "TLP:GREEN")
     assert (
         message.decision["allowed"]
         and message.decision["policy_digest"] == services.policies.digest

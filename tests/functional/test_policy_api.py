@@ -52,7 +52,7 @@ def test_dry_run_lists_redactions_markings_and_review(client, services, sample_j
     decision = answer.json()
     assert decision["allowed"] and decision["policy_digest"] == services.policies.digest
     assert "/persons/0/name" in decision["redactions"]
-    assert decision["markings"] == {"originator": "KR", "handling_code": "H1", "tlp": "TLP:AMBER"}
+    assert decision["markings"] == {"originator": "KR", "handling_code": "H1", "tlp": "TLP:GREEN"}
     assert decision["review_required"] and decision["retention_days"] == 3650
     assert "name" not in decision["document"]["persons"][0]
     assert decision["document"]["persons"][0]["age_band"] in {"25-34", "35-44"}

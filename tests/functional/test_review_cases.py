@@ -33,12 +33,13 @@ def act(client, case_id: int, officer: str, action: str, **fields):
 
 @pytest.fixture
 def case_id(partner, client, people) -> int:
-    """A request for assistance KR sent, as it waits in the queue."""
+    """A request for assistance NO sent, as it waits in the queue (NO's CMAA carries the FY2012
+    provisions: an answer's text may go to it, past a second officer)."""
     request = request_from(
-        "KR", markings={"originator": "KR", "handling_code": "H2", "tlp": "TLP:AMBER"}
+        "NO", markings={"originator": "NO", "handling_code": "H2", "tlp": "TLP:AMBER"}
     )
     assert (
-        send(partner("KR"), "/v1/assistance-requests", request, "assistance-request").status == 202
+        send(partner("NO"), "/v1/assistance-requests", request, "assistance-request").status == 202
     )
     (case,) = api(client, "GET", "/v1/cases", "tanaka").json()["cases"]
     return case["id"]
@@ -60,8 +61,8 @@ def decide_answered(client, case_id: int, officer: str = "tanaka", handling_code
 
 def test_a_received_request_opens_a_case_due_by_the_frameworks_deadline(client, case_id):
     case = api(client, "GET", f"/v1/cases/{case_id}", "tanaka").json()
-    assert (case["state"], case["kind"], case["partner"]) == ("received", "request", "KR")
-    # KR: a CMAA, whose policy gives 60 days to answer
+    assert (case["state"], case["kind"], case["partner"]) == ("received", "request", "NO")
+    # NO: a CMAA, whose policy gives 60 days to answer
     assert case["due_date"] == (datetime.now(UTC).date() + timedelta(days=60)).isoformat()
     assert case["request"]["document"]["questions"][0] == "Was the exporter known to you?"
     assert case["actions"] == ["assign"]
@@ -101,10 +102,13 @@ def test_a_supervisor_cannot_approve_their_own_answer(client, case_id):
     assert "four eyes" in response.json()["detail"]
 
 
-def test_without_four_eyes_in_the_policy_one_officer_may_release_it(client, case_id):
-    """H1 asks only for review (policies/frameworks.yaml): the drafter may approve."""
+def test_answer_whose_text_names_a_person_needs_a_second_officer_even_under_h1(client, case_id):
+    """H1 asks only for review (policies/frameworks.yaml), but an answer's text is free text,
+    personal data for the policy: its drafter approved it alone (issue 19)."""
     decide_answered(client, case_id, handling_code="H1")
-    assert act(client, case_id, "tanaka", "approve").json()["state"] == "answered"
+    alone = act(client, case_id, "tanaka", "approve")
+    assert alone.status_code == 403 and "four eyes" in alone.json()["detail"]
+    assert act(client, case_id, "sato", "approve").json()["state"] == "answered"
 
 
 def test_illegal_transitions_are_refused(client, case_id):

@@ -69,7 +69,6 @@ def sanitised(count: int, seed: int = 7) -> list[dict]:
     for report in reports(
         count, seed=seed, members=MEMBERS, start=date(2025, 4, 1), end=date(2026, 9, 30), twice=0.15
     ):
-        report.pop("persons", None)
         made.append(report)
     return made
 

@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import jwt
 from sqlalchemy import select
 
 from gateway.store.models import AuditEvent, Message, OutboxMessage
@@ -174,7 +175,9 @@ def test_withdrawal_follows_the_report_where_it_went(partner, services, sample_j
     items = us.get("/v1/inbox").json()["items"]
     assert [i["message_type"] for i in items] == ["withdrawal"]
     passed_on = json.loads(base64.b64decode(items[0]["body"]))
-    assert passed_on["withdraws"] == onward.message_id and "originator" in passed_on["reason"]
+    assert passed_on == {"withdraws": onward.message_id}  # the originator's reason stays here
+    withheld = jwt.get_unverified_header(items[0]["signature"])["withheld"]
+    assert withheld["pointers"] == ["/reason"]
 
 
 def test_withdrawal_before_delivery_stops_the_onward_message(partner, services, sample_json):

@@ -29,14 +29,16 @@ def rows() -> list[dict[str, str]]:
 
 
 def test_every_partner_of_the_csv_is_registered_with_its_frameworks(registry, rows):
-    expected: dict[str, set[tuple[str, date, str | None, bool]]] = {}
+    def month(text: str) -> date | None:
+        return date(*map(int, text.split("-")), 1) if text else None  # type: ignore[misc]
+
+    expected: dict[str, set[tuple[str, date | None, date | None, bool]]] = {}
     for row in rows:
-        year, month = map(int, row["in_force"].split("-"))
         expected.setdefault(row["partner"], set()).add(
             (
                 row["framework"],
-                date(year, month, 1),
-                row["revised"] or None,
+                month(row["in_force"]),
+                month(row["revised"]),
                 row["fy2012_enhanced"] == "true",
             )
         )
