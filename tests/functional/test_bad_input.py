@@ -718,7 +718,8 @@ def test_missing_markings_are_refused_never_treated_as_open(
 
 
 def test_unknown_tlp_label_is_refused(client, refused, signing_keys, sample_json):
-    body = sample_json.replace(b'"TLP:AMBER"', b'"TLP:WHITE"')
+    body = sample_json.replace(b'"TLP:GREEN"', b'"TLP:WHITE"')
+    assert body != sample_json  # the sample's label was there to replace
     response = post(
         client, body, bearer=token(signing_keys), signature=message_signature(signing_keys, body)
     )
