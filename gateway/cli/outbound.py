@@ -182,3 +182,47 @@ def withdraw(
         click.echo(f"{message_id}: withdrawn before delivery; nothing will be sent")
     else:
         click.echo(f"{message_id}: withdrawal {sent.message_id} {sent.state}")
+
+
+@outbox.command("mark")
+@click.argument("message_id")
+@click.option(
+    "--tlp",
+    required=True,
+    type=click.Choice(["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]),
+)
+@click.option("--handling-code", required=True, type=click.Choice(["H0", "H1", "H2", "H3"]))
+@click.option("--conditions", help="The conditions of handling code H3.")
+@click.option("--reason", help="Why (free text: it goes only where the policy allows).")
+@click.option("--officer", required=True, help="Who changes it.")
+@click.pass_context
+def outbox_mark(
+    ctx: click.Context,
+    message_id: str,
+    tlp: str,
+    handling_code: str,
+    conditions: str | None,
+    reason: str | None,
+    officer: str,
+) -> None:
+    """Change the markings of a message this gateway originated and delivered: a signed
+    marking-change notice follows it to its recipient."""
+    from gateway.exchange.markings import change_own_markings
+
+    markings = {
+        "originator": settings_of(ctx).gateway_id,
+        "handling_code": handling_code,
+        "tlp": tlp,
+        **({"conditions": conditions} if conditions else {}),
+    }
+    with gateway_services(settings_of(ctx)) as services:
+        row = change_own_markings(
+            services.outbound,
+            services.database,
+            message_id,
+            markings=markings,
+            reason=reason,
+            actor=f"officer:{officer}",
+            now=datetime.now(UTC),
+        )
+    click.echo(f"{message_id}: marking change {row.message_id} {row.state}")

@@ -30,6 +30,7 @@ COMPONENTS = {
     "assistance-request": "AssistanceRequest",
     "assistance-answer": "AssistanceAnswer",
     "withdrawal": "Withdrawal",
+    "marking-change": "MarkingChange",
     "certificate-of-origin": "CertificateOfOrigin",
     "certificate-status": "CertificateStatus",
     "origin-verification-request": "OriginVerificationRequest",

@@ -52,6 +52,7 @@ PATHS = {
     "assistance-request": "/v1/assistance-requests",
     "assistance-answer": "/v1/assistance-answers",
     "withdrawal": "/v1/withdrawals",
+    "marking-change": "/v1/marking-changes",
     "certificate-of-origin": "/v1/certificates-of-origin",
     "certificate-status": "/v1/certificate-status-notices",
     "origin-verification-request": "/v1/origin-verification-requests",

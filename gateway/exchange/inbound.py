@@ -44,6 +44,7 @@ from gateway.errors import (
 )
 from gateway.exchange import replay
 from gateway.exchange.links import Withdrawals, link_answer
+from gateway.exchange.markings import MarkingChanges
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.receipts import SignedReceipt, make_receipt
 from gateway.exchange.received import BatchIngest, HubFeed, Link, Received, RequestCases
@@ -117,6 +118,7 @@ class Inbound:
         self._skew = clock_skew
         self._clock = clock
         self._withdrawals = Withdrawals(outbound=outbound, feed=feed, hub=hub)
+        self._marking_changes = MarkingChanges(outbound=outbound, feed=feed)
 
     def receive_seizure_report(self, incoming: IncomingMessage) -> Accepted:
         """Stored; and passed on to the RILO A/P hub as its policy allows, when this gateway
@@ -198,6 +200,14 @@ class Inbound:
         old one is marked withdrawn, and the withdrawal follows it wherever it was passed on."""
         # Not decided by the policy: it retracts what this gateway already holds from the caller.
         return self._receive(incoming, "withdrawal", link=self._withdrawals.apply, decided=False)
+
+    def receive_marking_change(self, incoming: IncomingMessage) -> Accepted:
+        """The originator changed the markings of a message the caller sent (PROTOCOL §7): the
+        markings in force change, and the change follows the message wherever it went."""
+        # Not decided by the policy: it changes what this gateway already holds from the caller.
+        return self._receive(
+            incoming, "marking-change", link=self._marking_changes.apply, decided=False
+        )
 
     def _receive(
         self,

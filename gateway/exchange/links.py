@@ -15,6 +15,7 @@ from gateway.audit import log as audit_log
 from gateway.errors import DocumentError, NotFoundError, StateConflictError
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.received import BatchIngest, HubFeed, Received
+from gateway.policy.model import NOTICE_TYPES
 from gateway.store.models import Message, OutboxMessage
 
 
@@ -82,10 +83,11 @@ class Withdrawals:
         ).scalar_one_or_none()
         if original is None:
             raise NotFoundError(f"no message {document['withdraws']} received from {caller}")
-        if original.message_type == "withdrawal":
+        if original.message_type in NOTICE_TYPES:
             raise StateConflictError(
-                f"{original.message_id} is a withdrawal, which cannot be withdrawn; to put back "
-                "what it withdrew, send that message again under a new id"
+                f"{original.message_id} is a {original.message_type}, which cannot be withdrawn; "
+                "to undo it, send the message it was about again under a new id, or change its "
+                "markings again"
             )
         if "items" in document and original.message_type != "seizure-report-batch":
             raise DocumentError(

@@ -106,7 +106,7 @@ def decide_onward(
                 direction="out",
                 message_type=message.message_type,
                 on=on,
-                document=message.document,
+                document=message.in_force(),
                 purpose=purpose,
                 consents=consents,
                 gateway_id=gateway_id,

@@ -32,7 +32,7 @@ from gateway.errors import (
     PolicyDeniedError,
 )
 from gateway.policy.engine import decide
-from gateway.policy.model import Context, Decision, PolicySet
+from gateway.policy.model import NOTICE_TYPES, Context, Decision, PolicySet
 from gateway.registry import Registry
 from gateway.store.db import Database
 from gateway.store.models import Message, OutboxMessage
@@ -64,6 +64,10 @@ class Outbound:
         self._keyring = keyring
         self._db = database
 
+    @property
+    def gateway_id(self) -> str:
+        return self._id
+
     def disclose(
         self,
         *,
@@ -88,8 +92,11 @@ class Outbound:
         so the policy may not redact anything from it. ``effects`` run in the transaction that
         queues the message (what sending it changes elsewhere); if they raise, nothing is
         queued. ``hold`` keeps it for review even where the policy does not ask for it (every
-        draft of an IIO officer is reviewed)."""
+        draft of an IIO officer is reviewed). A message passed on is decided on the markings
+        in force on its source (its originator may have changed them since it arrived)."""
         partner = self._registry.get(recipient)
+        if source_message_id is not None:
+            document = self._in_force(source_message_id, message_type, document)
         decision = decide(
             self._policies,
             Context(
@@ -250,6 +257,18 @@ class Outbound:
                 decision=decision.to_dict(),
             ) from error
 
+    def _in_force(
+        self, source_message_id: str, message_type: str, document: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """``document`` with the markings in force on the received message it passes on."""
+        with self._db.transaction() as session:
+            source = session.execute(
+                select(Message).where(Message.message_id == source_message_id)
+            ).scalar_one_or_none()
+            if source is None or source.message_type != message_type:
+                return document
+            return {**document, "markings": source.in_force().get("markings")}
+
     def _answered_request(self, recipient: str, document: Mapping[str, Any]) -> str:
         """The id of the request from ``recipient`` that this answer answers (NotFoundError)."""
         with self._db.transaction() as session:
@@ -298,7 +317,7 @@ class Outbound:
                 select(OutboxMessage)
                 .where(
                     OutboxMessage.source_message_id == source_message_id,
-                    OutboxMessage.message_type != "withdrawal",
+                    OutboxMessage.message_type.not_in(NOTICE_TYPES),
                 )
                 .with_for_update()
             )
@@ -319,7 +338,6 @@ class Outbound:
         now: datetime,
         superseded_by: str | None = None,
     ) -> OutboxMessage | None:
-        source = actor.split(":", 1)[0]
         if row.state == "withdrawn":
             return None
         if row.state == "sending":
@@ -327,39 +345,70 @@ class Outbound:
                 f"message {row.message_id} is being delivered; withdraw it once it is"
             )
         if row.state != "acknowledged":  # never reached the partner: it simply does not go
-            row.state = "withdrawn"
-            _log(
-                session,
-                row,
-                f"{source}:{row.message_type}:withdrawn",
-                actor,
-                now,
-                detail={"reason": reason, "before_delivery": True},
-            )
+            self.stop(session, row, actor=actor, now=now, reason=reason)
             return None
         document: dict[str, Any] = {"withdraws": row.message_id, "reason": reason}
         if superseded_by:
             document["superseded_by"] = superseded_by
-        automatic = source == "system"
+        return self.notify(
+            session,
+            row,
+            "withdrawal",
+            document,
+            actor=actor,
+            now=now,
+            detail={"withdraws": row.message_id, "reason": reason, "superseded_by": superseded_by},
+        )
+
+    def stop(
+        self, session: Session, row: OutboxMessage, *, actor: str, now: datetime, reason: str
+    ) -> None:
+        """In the caller's transaction: a message not yet delivered does not go (``withdrawn``
+        before delivery), audited with ``reason``."""
+        row.state = "withdrawn"
+        _log(
+            session,
+            row,
+            f"{actor.split(':', 1)[0]}:{row.message_type}:withdrawn",
+            actor,
+            now,
+            detail={"reason": reason, "before_delivery": True},
+        )
+
+    def notify(
+        self,
+        session: Session,
+        row: OutboxMessage,
+        message_type: str,
+        document: Mapping[str, Any],
+        *,
+        actor: str,
+        now: datetime,
+        detail: Mapping[str, Any],
+    ) -> OutboxMessage:
+        """In the caller's transaction: a notice about ``row`` (a withdrawal, a marking change)
+        to its recipient, decided like every message: composed by the system it carries no free
+        text; composed by an officer, its free text goes only where the basis allows, past a
+        second officer (held for review)."""
         decision = self.decide_release(
             recipient=row.recipient,
-            message_type="withdrawal",
+            message_type=message_type,
             document=document,
             now=now,
             purpose=(row.decision.get("context") or {}).get("purpose"),
-            automatic=automatic,
+            automatic=actor.startswith("system:"),
         )
         return self.queue(
             session,
             recipient=row.recipient,
-            message_type="withdrawal",
+            message_type=message_type,
             body=_encode(decision.document),
             decision=decision.to_dict(),
             actor=actor,
             now=now,
             source_message_id=row.source_message_id,
             hold=decision.review_required,
-            detail={"withdraws": row.message_id, "reason": reason, "superseded_by": superseded_by},
+            detail=detail,
         )
 
     def approve(

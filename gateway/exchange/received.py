@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from gateway.store.models import Message
 from gateway.trust.xmldsig import AuthorityCertificate
 
 
@@ -50,6 +51,8 @@ class HubFeed(Protocol):
     def withdraw_onward(
         self, session: Session, source_message_id: str, *, reason: str | None, now: datetime
     ) -> int: ...
+
+    def markings_changed(self, session: Session, message: Message, *, now: datetime) -> int: ...
 
 
 class RequestCases(Protocol):

@@ -17,6 +17,7 @@ from typing import Any
 from gateway.policy.model import (
     ENFORCEMENT_TYPES,
     NO_ONWARD_SHARING,
+    NOTICE_TYPES,
     ORIGIN_TYPES,
     TLP_NO_ONWARD,
     Context,
@@ -27,10 +28,6 @@ from gateway.policy.model import (
 from gateway.policy.redaction import add_age_bands
 from gateway.policy.release import Tree, canonical_sha256, covers, has_value, present, release
 from gateway.registry import Framework
-
-#: A withdrawal is decided like any message, but only for what of it may go: it retracts what
-#: the recipient already holds, so no framework or purpose is needed for it to go at all.
-WITHDRAWAL = "withdrawal"
 
 
 @dataclass
@@ -79,8 +76,10 @@ def _hub(policies: PolicySet, context: Context, draft: _Draft) -> None:
     if context.partner.kind != "hub":
         return
     hub = policies.hub
-    if context.direction == "out" and context.message_type == WITHDRAWAL:
-        draft.fire("hub-accepts", "allow", f"a withdrawal follows what {hub.hub_id} holds")
+    if context.direction == "out" and context.message_type in NOTICE_TYPES:
+        draft.fire(
+            "hub-accepts", "allow", f"a {context.message_type} follows what {hub.hub_id} holds"
+        )
     elif context.direction == "out" and context.message_type in hub.accepts:
         draft.fire("hub-accepts", "allow", f"{hub.hub_id} accepts {context.message_type}")
         draft.retention_days = hub.retention_days
@@ -93,7 +92,7 @@ def _hub(policies: PolicySet, context: Context, draft: _Draft) -> None:
 
 
 def _framework_in_force(policies: PolicySet, context: Context, draft: _Draft) -> None:
-    if context.partner.kind == "hub" or context.message_type == WITHDRAWAL:
+    if context.partner.kind == "hub" or context.message_type in NOTICE_TYPES:
         return
     if not context.partner.frameworks_in_force(context.on):
         draft.fire(
@@ -106,9 +105,13 @@ def _framework_in_force(policies: PolicySet, context: Context, draft: _Draft) ->
 def _type_covered(policies: PolicySet, context: Context, draft: _Draft) -> None:
     if context.partner.kind == "hub":
         return
-    if context.message_type == WITHDRAWAL:
+    if context.message_type in NOTICE_TYPES:
         draft.allowed_by = list(context.partner.frameworks_in_force(context.on))
-        draft.fire("withdrawal", "allow", "a withdrawal retracts what the recipient holds")
+        draft.fire(
+            context.message_type,
+            "allow",
+            f"a {context.message_type} is about what the recipient already holds",
+        )
         return
     for framework in context.partner.frameworks_in_force(context.on):
         policy = policies.framework_policy(context.partner.id, framework.type)
@@ -155,7 +158,7 @@ def _names_agreement(context: Context, framework: Framework) -> bool:
 def _purpose(policies: PolicySet, context: Context, draft: _Draft) -> None:
     if context.direction != "out" or context.partner.kind == "hub":
         return
-    if context.message_type == WITHDRAWAL:
+    if context.message_type in NOTICE_TYPES:
         if context.purpose is not None:  # the withdrawn message's: it bounds the reason's basis
             draft.allowed_by = [
                 f
@@ -325,7 +328,8 @@ def _no_basis(context: Context, draft: _Draft) -> str:
 
 
 def _review(policies: PolicySet, context: Context, draft: _Draft) -> None:
-    if context.direction != "out":
+    # a notice's markings are those of the message it is about, not a handling of its own
+    if context.direction != "out" or context.message_type in NOTICE_TYPES:
         return
     code = (context.document.get("markings") or {}).get("handling_code")
     if code:

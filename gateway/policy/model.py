@@ -19,8 +19,11 @@ ORIGIN_TYPES = (
     "origin-verification-answer",
 )
 MESSAGE_TYPES = ENFORCEMENT_TYPES + ORIGIN_TYPES
-#: Every type of message this gateway releases: the decided ones, and withdrawals of them.
-RELEASED_TYPES = (*MESSAGE_TYPES, "withdrawal")
+#: Notices about a message the recipient already holds: they retract it or change its markings,
+#: so no framework or purpose is needed for them to go (only for what of them goes).
+NOTICE_TYPES = ("withdrawal", "marking-change")
+#: Every type of message this gateway releases: the decided ones, and notices about them.
+RELEASED_TYPES = (*MESSAGE_TYPES, *NOTICE_TYPES)
 PURPOSES = ("intelligence", "evidence", "revenue", "origin-verification")
 #: Handling codes that forbid onward sharing without the originator's consent (SIENA H2; H3's
 #: conditions cannot be checked by a machine, so it is treated as H2).

@@ -65,7 +65,7 @@ class Feed:
         with self._db.transaction() as session:
             fed = set(session.execute(select(HubFeedItem.source_message_id)).scalars())
             candidates = [
-                (m.message_id, m.document)
+                (m.message_id, m.in_force())
                 for m in session.execute(
                     select(Message)
                     .where(
@@ -134,6 +134,28 @@ class Feed:
                 )
             )
         return Fed(len(sanitised), len(reports) - len(sanitised), 1)
+
+    def markings_changed(self, session: Session, message: Message, *, now: datetime) -> int:
+        """In the caller's transaction: the originator changed a report's markings. Fed and now
+        kept from the hub: a withdrawal follows it (the hub stops counting it). Not fed and now
+        allowed: it goes now. Returns 1 if the hub is told."""
+        if message.message_type != "seizure-report" or message.withdrawn_at is not None:
+            return 0
+        if session.get(HubFeedItem, message.message_id) is None:
+            return self._feed(session, [(message.message_id, message.in_force())], now).batches
+        consents = self._consents(session, [message.message_id])
+        try:
+            self._outbound.decide_release(
+                recipient=self._hub_id,
+                message_type="seizure-report",
+                document=message.in_force(),
+                now=now,
+                automatic=True,
+                consents=frozenset(consents.get(message.message_id, ())),
+            )
+            return 0  # still allowed: the hub holds no marking beyond what it counts
+        except PolicyDeniedError:
+            return self.withdraw_onward(session, message.message_id, reason=None, now=now)
 
     def _consents(self, session: Session, message_ids: Iterable[str]) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}

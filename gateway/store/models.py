@@ -95,10 +95,21 @@ class Message(Base):
     #: When its sender withdrew it, and by which withdrawal message (PROTOCOL §7).
     withdrawn_at: Mapped[datetime | None]
     withdrawn_by: Mapped[str | None] = mapped_column(String(36))
-    #: Markings as received, kept for originator control on every onward exchange.
+    #: Markings in force, kept for originator control on every onward exchange: as received,
+    #: or as the originator changed them since (PROTOCOL §7).
     originator: Mapped[str | None] = mapped_column(String(16))
     handling_code: Mapped[str | None] = mapped_column(String(2))
     tlp: Mapped[str | None] = mapped_column(String(20))
+    #: The whole markings the originator changed them to, and by which marking-change message
+    #: (None: the markings are those of the document as received).
+    changed_markings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    markings_changed_by: Mapped[str | None] = mapped_column(String(36))
+
+    def in_force(self) -> dict[str, Any]:
+        """The document with the markings in force (what every onward decision reads)."""
+        if self.changed_markings is None:
+            return dict(self.document)
+        return {**self.document, "markings": dict(self.changed_markings)}
 
     __table_args__ = (Index("ix_message_sender_received_at", "sender", "received_at"),)
 

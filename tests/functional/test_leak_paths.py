@@ -13,41 +13,23 @@ import base64
 import hashlib
 import json
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 import pytest
 from sqlalchemy import select
-from starlette.testclient import TestClient
 
-from gateway.app import build_services, create_app
 from gateway.documents.seizure_report import to_xml
 from gateway.errors import PolicyDeniedError
 from gateway.model.seizure_report import SeizureReport
 from gateway.policy.release import canonical_sha256
 from gateway.store.models import AuditEvent, Message, OutboxMessage
-from tests.conftest import AUDITOR_TOKEN, SAMPLES, partner_client
+from tests.conftest import AUDITOR_TOKEN, SAMPLES
 from tests.leaks import CANARY, may_reach, planted
 
 pytestmark = pytest.mark.functional
 TODAY = datetime.now(UTC).date()
-
-
-@pytest.fixture
-def jp(settings, signing_keys):
-    """JP with its feed to the hub on (the batches wait in the outbox: their bytes are read
-    there, as the delivery worker would send them)."""
-    fed = replace(settings, hub_feed=True)
-    services = build_services(fed)
-    with TestClient(create_app(fed, services)) as client:
-        yield {
-            "services": services,
-            "client": client,
-            "partner": lambda admin: partner_client(client, signing_keys, admin),
-        }
-    services.database.dispose()
 
 
 def canary_report(originator: str = "KR", tlp: str = "TLP:GREEN") -> dict[str, Any]:
@@ -129,8 +111,12 @@ def inbox_text(answer: Any) -> str:
 
 
 @pytest.mark.parametrize("form", ["json", "xml"])
-def test_report_received_fed_to_the_hub_and_passed_on_leaks_nothing(jp, form):
-    services, kr, us = jp["services"], jp["partner"]("KR"), jp["partner"]("US")
+def test_report_received_fed_to_the_hub_and_passed_on_leaks_nothing(feeding_jp, form):
+    services, kr, us = (
+        feeding_jp["services"],
+        feeding_jp["partner"]("KR"),
+        feeding_jp["partner"]("US"),
+    )
     document = canary_report()
     if form == "json":
         body, media = json.dumps(document).encode(), "application/json"
@@ -164,8 +150,8 @@ def test_report_received_fed_to_the_hub_and_passed_on_leaks_nothing(jp, form):
     assert "CNRY0006Q" not in pulled and "/persons/0/name" in pulled  # withheld, and said so
 
 
-def test_redacted_message_is_a_signed_derivation_of_its_original(jp):
-    services = jp["services"]
+def test_redacted_message_is_a_signed_derivation_of_its_original(feeding_jp):
+    services = feeding_jp["services"]
     document = canary_report(originator="JP")
     document["reporting_administration"] = "JP"
     row = services.outbound.disclose(
@@ -188,8 +174,8 @@ def test_redacted_message_is_a_signed_derivation_of_its_original(jp):
     assert "CNRY0006Q" not in json.dumps(event.detail)  # the log proves what, never shows it
 
 
-def test_answer_whose_free_text_names_a_person_is_refused_to_kr_and_nothing_is_queued(jp):
-    services = jp["services"]
+def test_answer_whose_free_text_names_a_person_is_refused_to_kr_and_nothing_is_queued(feeding_jp):
+    services = feeding_jp["services"]
     request = {
         "requesting_administration": "KR",
         "request_id": "KCS-RFA-1",
@@ -200,7 +186,7 @@ def test_answer_whose_free_text_names_a_person_is_refused_to_kr_and_nothing_is_q
         "markings": {"originator": "KR", "handling_code": "H1", "tlp": "TLP:AMBER"},
     }
     request_id = send(
-        jp["partner"]("KR"),
+        feeding_jp["partner"]("KR"),
         "/v1/assistance-requests",
         json.dumps(request).encode(),
         "assistance-request",
@@ -226,8 +212,8 @@ def test_answer_whose_free_text_names_a_person_is_refused_to_kr_and_nothing_is_q
     assert outbox_bytes(services) == {}
 
 
-def test_answer_naming_a_person_goes_to_an_fy2012_partner_only_past_a_second_officer(jp):
-    services = jp["services"]
+def test_answer_naming_a_person_goes_to_an_fy2012_partner_only_past_a_second_officer(feeding_jp):
+    services = feeding_jp["services"]
     request = {
         "requesting_administration": "NO",
         "request_id": "NO-RFA-1",
@@ -238,7 +224,7 @@ def test_answer_naming_a_person_goes_to_an_fy2012_partner_only_past_a_second_off
         "markings": {"originator": "NO", "handling_code": "H1", "tlp": "TLP:AMBER"},
     }
     request_id = send(
-        jp["partner"]("NO"),
+        feeding_jp["partner"]("NO"),
         "/v1/assistance-requests",
         json.dumps(request).encode(),
         "assistance-request",
@@ -262,8 +248,14 @@ def test_answer_naming_a_person_goes_to_an_fy2012_partner_only_past_a_second_off
     assert assert_nothing_leaked(services, {"CNRY0010Q": "/answers/0/answer"}) == 1
 
 
-def test_withdrawal_reason_naming_an_informant_reaches_neither_the_hub_nor_onward_partners(jp):
-    services, kr, us = jp["services"], jp["partner"]("KR"), jp["partner"]("US")
+def test_withdrawal_reason_naming_an_informant_reaches_neither_the_hub_nor_onward_partners(
+    feeding_jp,
+):
+    services, kr, us = (
+        feeding_jp["services"],
+        feeding_jp["partner"]("KR"),
+        feeding_jp["partner"]("US"),
+    )
     received = send(
         kr,
         "/v1/seizure-reports",
@@ -303,8 +295,8 @@ def test_withdrawal_reason_naming_an_informant_reaches_neither_the_hub_nor_onwar
     assert "CNRY0011Q" not in inbox_text(us.get("/v1/inbox"))
 
 
-def test_officers_withdrawal_reason_does_not_reach_a_partner_without_the_basis(jp):
-    services, us = jp["services"], jp["partner"]("US")
+def test_officers_withdrawal_reason_does_not_reach_a_partner_without_the_basis(feeding_jp):
+    services, us = feeding_jp["services"], feeding_jp["partner"]("US")
     document = canary_report(originator="JP")
     document["reporting_administration"] = "JP"
     row = services.outbound.disclose(
@@ -328,10 +320,10 @@ def test_officers_withdrawal_reason_does_not_reach_a_partner_without_the_basis(j
 
 
 @pytest.mark.parametrize("tlp", ["TLP:RED", "TLP:AMBER+STRICT"])
-def test_tlp_red_report_is_never_fed_to_the_hub_nor_passed_onward(jp, tlp):
-    services = jp["services"]
+def test_tlp_red_report_is_never_fed_to_the_hub_nor_passed_onward(feeding_jp, tlp):
+    services = feeding_jp["services"]
     received = send(
-        jp["partner"]("KR"),
+        feeding_jp["partner"]("KR"),
         "/v1/seizure-reports",
         json.dumps(canary_report(tlp=tlp)).encode(),
         "seizure-report",
@@ -350,8 +342,8 @@ def test_tlp_red_report_is_never_fed_to_the_hub_nor_passed_onward(jp, tlp):
     assert outbox_bytes(services) == {}  # not fed to the hub either
 
 
-def test_partners_cannot_read_the_audit_log_that_keeps_the_originals(jp):
-    kr = jp["partner"]("KR")
+def test_partners_cannot_read_the_audit_log_that_keeps_the_originals(feeding_jp):
+    kr = feeding_jp["partner"]("KR")
     received = send(
         kr,
         "/v1/seizure-reports",
@@ -360,7 +352,7 @@ def test_partners_cannot_read_the_audit_log_that_keeps_the_originals(jp):
         "application/json",
     )
     assert kr.get(f"/v1/audit/messages/{received}").status in (401, 403)
-    auditor = jp["client"].get(
+    auditor = feeding_jp["client"].get(
         f"/v1/audit/messages/{received}", headers={"Authorization": f"Bearer {AUDITOR_TOKEN}"}
     )
     assert auditor.status_code == 200  # the auditor sees the original; the partner does not

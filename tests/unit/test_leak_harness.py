@@ -48,7 +48,13 @@ RECIPIENTS = [
     ("TW", date(2026, 6, 1)),  # the private arrangement
     ("RILO-AP", date(2026, 6, 1)),  # the hub
 ]
-TYPES = ["seizure-report", "assistance-request", "assistance-answer", "withdrawal"]
+TYPES = [
+    "seizure-report",
+    "assistance-request",
+    "assistance-answer",
+    "withdrawal",
+    "marking-change",
+]
 #: Members no schema has (a field added to a schema later): they must reach no one.
 ADDED_LATER = ("x_added_later", "CNRY9999Q")
 
@@ -69,7 +75,8 @@ def _check(message_type: str, document: dict[str, Any], planted_in: dict[str, st
     """Decide ``document`` for every recipient class and purpose; return how many canaries went
     out (allowed ones), so that a run that released nothing cannot pass unnoticed."""
     went = 0
-    purposes = [None] if message_type == "withdrawal" else ["intelligence", "evidence", "revenue"]
+    notice = message_type in ("withdrawal", "marking-change")
+    purposes = [None] if notice else ["intelligence", "evidence", "revenue"]
     for partner, on in RECIPIENTS:
         for purpose in purposes:
             for automatic in (False, True):
