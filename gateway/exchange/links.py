@@ -51,6 +51,23 @@ def link_answer(session: Session, received: Received) -> None:
     )
 
 
+def received_from(session: Session, caller: str, message_id: str) -> Message:
+    """The message ``caller`` sent this gateway with ``message_id``, locked (NotFoundError: a
+    caller can name only its own messages, and another's is unknown to it)."""
+    original = session.execute(
+        select(Message)
+        .where(
+            Message.message_id == message_id,
+            Message.sender == caller,
+            Message.direction == "in",
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+    if original is None:
+        raise NotFoundError(f"no message {message_id} received from {caller}")
+    return original
+
+
 class Withdrawals:
     """The link of a received withdrawal, wired to where this gateway passes messages on."""
 
@@ -72,17 +89,7 @@ class Withdrawals:
         now = received.now
         if document.get("superseded_by") == document["withdraws"]:
             raise DocumentError("superseded_by names the withdrawn message itself")
-        original = session.execute(
-            select(Message)
-            .where(
-                Message.message_id == document["withdraws"],
-                Message.sender == caller,
-                Message.direction == "in",
-            )
-            .with_for_update()
-        ).scalar_one_or_none()
-        if original is None:
-            raise NotFoundError(f"no message {document['withdraws']} received from {caller}")
+        original = received_from(session, caller, document["withdraws"])
         if original.message_type in NOTICE_TYPES:
             raise StateConflictError(
                 f"{original.message_id} is a {original.message_type}, which cannot be withdrawn; "

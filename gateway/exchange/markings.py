@@ -26,6 +26,7 @@ from gateway.errors import (
     PolicyDeniedError,
     StateConflictError,
 )
+from gateway.exchange.links import received_from
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.received import HubFeed, Received
 from gateway.policy.model import ENFORCEMENT_TYPES, NOTICE_TYPES
@@ -59,17 +60,7 @@ class MarkingChanges:
         message the caller did not send (NotFoundError), a change by anyone but the originator
         (ForbiddenError), a message that carries no markings (StateConflictError)."""
         caller, document, now = received.caller, received.document, received.now
-        original = session.execute(
-            select(Message)
-            .where(
-                Message.message_id == document["changes"],
-                Message.sender == caller,
-                Message.direction == "in",
-            )
-            .with_for_update()
-        ).scalar_one_or_none()
-        if original is None:
-            raise NotFoundError(f"no message {document['changes']} received from {caller}")
+        original = received_from(session, caller, document["changes"])
         before = dict(original.in_force().get("markings") or {})
         after = dict(document["markings"])
         check_change(before, after, original.message_type)

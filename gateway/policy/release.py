@@ -50,26 +50,26 @@ def compile_pointers(pointers: Iterable[str]) -> Tree:
 
 def covers(tree: Tree, pointer: str) -> bool:
     """Whether ``pointer`` (with ``*`` for list items) is released by ``tree`` as a whole."""
-    node = tree
-    for step in steps(pointer):
-        if node.get(ALL):
-            return True
-        if step not in node:
-            return False
-        node = node[step]
-    return bool(node.get(ALL))
+    whole, node = _reach(tree, pointer)
+    return whole or bool(node is not None and node.get(ALL))
 
 
 def mentions(tree: Tree, pointer: str) -> bool:
     """Whether ``tree`` releases ``pointer``, something above it or something below it."""
+    whole, node = _reach(tree, pointer)
+    return whole or node is not None
+
+
+def _reach(tree: Tree, pointer: str) -> tuple[bool, Tree | None]:
+    """Walk ``pointer`` down ``tree``: (an ancestor releases it whole, the node it reaches)."""
     node = tree
     for step in steps(pointer):
         if node.get(ALL):
-            return True
+            return True, node
         if step not in node:
-            return False
+            return False, None
         node = node[step]
-    return True
+    return False, node
 
 
 @dataclass(frozen=True)
