@@ -93,8 +93,8 @@ class Withdrawals:
         if original.message_type in NOTICE_TYPES:
             raise StateConflictError(
                 f"{original.message_id} is a {original.message_type}, which cannot be withdrawn; "
-                "to undo it, send the message it was about again under a new id, or change its "
-                "markings again"
+                "to put back what it withdrew, send that message again under a new id (a marking "
+                "change is undone by another)"
             )
         if "items" in document and original.message_type != "seizure-report-batch":
             raise DocumentError(
