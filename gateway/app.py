@@ -45,6 +45,7 @@ from gateway.registry import Registry
 from gateway.review.cases import Cases
 from gateway.rilo.feed import Feed
 from gateway.rilo.hub import Hub
+from gateway.sessions import Sessions
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
 from gateway.trust.keys import Keyring
@@ -81,6 +82,8 @@ class Services:
     sign_in_limiter: RateLimiter
     #: Sign-in attempts on the pages, per client address.
     sign_in_address_limiter: RateLimiter
+    #: Who is signed in where (pages, CLI, officers on the operator API).
+    sessions: Sessions
 
 
 def build_reader(
@@ -213,6 +216,11 @@ def build_services(settings: Settings) -> Services:
         RateLimiter(
             Allowance(settings.sign_in_per_address_per_minute, settings.sign_in_per_address_burst),
             share=settings.workers,
+        ),
+        Sessions(
+            database,
+            idle_seconds=settings.session_idle_seconds,
+            lifetime_seconds=settings.session_lifetime_seconds,
         ),
     )
 

@@ -47,6 +47,7 @@ class Installation:
             GATEWAY_KEYS_DIR=str(self.root / "keys"),
             GATEWAY_KEY_PINS_DIR=str(self.root / "pins"),
             GATEWAY_WEB_SECRET_FILE=str(self.root / "web-secret"),
+            GATEWAY_CLI_SESSION_FILE=str(self.root / "cli-session.json"),
             GATEWAY_PORT=str(self.port),
             GATEWAY_PARTNER_ENDPOINTS=f"{partner.gateway_id}={partner.base_url}",
             GATEWAY_DELIVERY_BACKOFF_BASE_SECONDS="1",

@@ -57,6 +57,20 @@ class TokenInvalidError(AuthenticationError):
     title = "Bearer assertion invalid"
 
 
+class SignInFailedError(AuthenticationError):
+    """A username and password that do not match an active account (operator API sign-in)."""
+
+    kind = "sign-in-failed"
+    title = "Username and password do not match an active account"
+
+
+class SessionInvalidError(AuthenticationError):
+    """No live session of an active account behind the session token presented."""
+
+    kind = "session-invalid"
+    title = "Session not valid"
+
+
 class TokenExpiredError(AuthenticationError):
     kind = "token-expired"
     title = "Bearer assertion expired"

@@ -3,7 +3,9 @@
 Roles: ``officer`` (works cases), ``supervisor`` (also approves: the second officer of four
 eyes), ``analyst`` (RILO trend reports), ``auditor`` (the exchange log), ``admin`` (accounts).
 A person may hold several. A disabled account signs in nowhere; an account without a password
-signs in only through a trusted single-sign-on header. Every change is an audit event.
+signs in only through a trusted single-sign-on header. Every change is an audit event, and a
+new password, a change of roles or disabling ends every session the account holds
+(:mod:`gateway.sessions`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
 from gateway.errors import ConflictError, DocumentError, NotFoundError
 from gateway.store.db import Database
-from gateway.store.models import Account
+from gateway.store.models import Account, AccountSession
 
 ROLES = ("officer", "supervisor", "analyst", "auditor", "admin")
 MIN_PASSWORD_LENGTH = 12
@@ -47,7 +49,7 @@ class Person:
         return "supervisor" if "supervisor" in self.roles else "officer"
 
 
-def _person(account: Account) -> Person:
+def person_of(account: Account) -> Person:
     return Person(account.username, account.display_name, frozenset(account.roles))
 
 
@@ -62,6 +64,16 @@ def _check_roles(roles: Iterable[str]) -> list[str]:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DocumentError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def end_sessions(session: Session, username: str, *, because: str, now: datetime) -> int:
+    """End every open session of ``username`` (in the caller's transaction); how many."""
+    result = session.execute(
+        update(AccountSession)
+        .where(AccountSession.username == username, AccountSession.ended_at.is_(None))
+        .values(ended_at=now, ended_because=because)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class Accounts:
@@ -96,14 +108,15 @@ class Accounts:
             )
             session.add(account)
             self._log(session, "admin:account:created", actor, now, username, {"roles": chosen})
-            return _person(account)
+            return person_of(account)
 
     def set_password(self, username: str, password: str, *, actor: str, now: datetime) -> None:
         _check_password(password)
         with self._db.transaction() as session:
             account = self._existing(session, username)
             account.password_hash = _HASHER.hash(password)
-            self._log(session, "admin:account:password-set", actor, now, username, {})
+            ended = end_sessions(session, username, because="password-changed", now=now)
+            self._log(session, "admin:account:password-set", actor, now, username, {"ended": ended})
 
     def set_roles(
         self, username: str, roles: Iterable[str], *, actor: str, now: datetime
@@ -113,20 +126,22 @@ class Accounts:
             account = self._existing(session, username)
             before = list(account.roles)
             account.roles = chosen
+            ended = end_sessions(session, username, because="roles-changed", now=now)
             self._log(
                 session,
                 "admin:account:roles-changed",
                 actor,
                 now,
                 username,
-                {"from": before, "to": chosen},
+                {"from": before, "to": chosen, "ended": ended},
             )
-            return _person(account)
+            return person_of(account)
 
     def disable(self, username: str, *, actor: str, now: datetime) -> None:
         with self._db.transaction() as session:
             self._existing(session, username).active = False
-            self._log(session, "admin:account:disabled", actor, now, username, {})
+            ended = end_sessions(session, username, because="disabled", now=now)
+            self._log(session, "admin:account:disabled", actor, now, username, {"ended": ended})
 
     def authenticate(self, username: str, password: str, *, now: datetime) -> Person | None:
         """The person if the password is theirs and the account active; None otherwise (in
@@ -143,18 +158,18 @@ class Accounts:
             if _HASHER.check_needs_rehash(stored):
                 account.password_hash = _HASHER.hash(password)
             account.last_sign_in_at = now
-            return _person(account)
+            return person_of(account)
 
     def person(self, username: str) -> Person | None:
         """The active account ``username`` (None if absent or disabled)."""
         with self._db.transaction() as session:
             account = self._find(session, username)
-            return _person(account) if account is not None and account.active else None
+            return person_of(account) if account is not None and account.active else None
 
     def all(self) -> list[tuple[Person, bool]]:
         with self._db.transaction() as session:
             return [
-                (_person(a), a.active)
+                (person_of(a), a.active)
                 for a in session.execute(select(Account).order_by(Account.username)).scalars()
             ]
 

@@ -111,6 +111,12 @@ class Settings:
     #: Sign-in attempts from one client address, whatever the account: at once, then a minute.
     sign_in_per_address_burst: int = 30
     sign_in_per_address_per_minute: int = 30
+    #: Sessions (pages, ``gateway login``, officers' tokens on the operator API): ended after this
+    #: many seconds without use, and at the latest this many seconds after sign-in.
+    session_idle_seconds: int = 1800
+    session_lifetime_seconds: int = 8 * 3600
+    #: Where ``gateway login`` keeps its token (mode 0600, in a 0700 directory).
+    cli_session_file: Path = Path.home() / ".config" / "customs-gateway" / "session.json"
     #: Refusals recorded one by one for each source nobody answers for (an unauthenticated
     #: address, a partner over its rate limit): at once, then a minute (0: every one); beyond,
     #: they are counted, and the counts written every ``refusal_summary_seconds``.

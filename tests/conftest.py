@@ -44,6 +44,9 @@ PARTNER_IDS = ("KR", "US", "QZ", "ID", "TH", "NO")
 OPERATOR_TOKEN = "test-operator-token-not-secret"
 #: An auditor's token (role auditor).
 AUDITOR_TOKEN = "test-auditor-token-not-secret"
+#: A second integrating system's token (an officer's session is bound to the system it was opened
+#: through).
+OTHER_SYSTEM_TOKEN = "test-other-system-token-not-secret"
 
 
 # --- keys and registry ------------------------------------------------------------------------
@@ -114,15 +117,14 @@ def postgres_database() -> Iterator[str]:
 
 
 def _reset_postgres(url: str) -> None:
+    """Empty every table of the schema (the one migrated database is shared by a worker's tests),
+    but for the audit log's head row, which is reset."""
+    from gateway.store.models import Base
+
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name != "audit_head"]
     engine = create_engine(normalise_url(url))
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "TRUNCATE originator_consent, message, seen_assertion, audit_event, "
-                "signed_tree_head, outbox_message, origin_verification, certificate_version, "
-                "certificate_of_origin, review_case, account, hub_report, hub_rollup, hub_feed_item"
-            )
-        )
+        connection.execute(text(f"TRUNCATE {', '.join(tables)}"))
         connection.execute(
             text("UPDATE audit_head SET size = 0, chain_hash = :zero"), {"zero": bytes(32)}
         )
@@ -168,7 +170,8 @@ def settings(
         web_secret_file=tmp_path / "web-secret",
         operator_tokens=(
             f"review-ui={hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()},"
-            f"compliance:auditor={hashlib.sha256(AUDITOR_TOKEN.encode()).hexdigest()}"
+            f"compliance:auditor={hashlib.sha256(AUDITOR_TOKEN.encode()).hexdigest()},"
+            f"intake={hashlib.sha256(OTHER_SYSTEM_TOKEN.encode()).hexdigest()}"
         ),
     )
 
@@ -206,6 +209,20 @@ def create_accounts(services: Services, accounts: dict[str, tuple[str, ...]]) ->
         )
         for name, roles in accounts.items()
     }
+
+
+def acting_headers(client: Any, username: str) -> dict[str, str]:
+    """The operator API's headers for the test system acting for ``username``: the system's
+    token and the session ``username`` opened through it (signed in once per client)."""
+    sessions = client.__dict__.setdefault("_account_sessions", {})
+    if username not in sessions:
+        opened = client.post(
+            "/v1/account-sessions",
+            json={"username": username, "password": PASSWORD},
+            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+        )
+        sessions[username] = opened.json()["session"] if opened.status_code == 201 else "none"
+    return {"Authorization": f"Bearer {OPERATOR_TOKEN}", "X-Account-Session": sessions[username]}
 
 
 @pytest.fixture

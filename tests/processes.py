@@ -23,10 +23,38 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``gateway ARGS``; ``timeout`` guards against a hang (it measures nothing)."""
     return subprocess.run(
-        [*GATEWAY, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        [*GATEWAY, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def run_input(env: dict[str, str], text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``gateway ARGS`` with ``text`` on its standard input."""
+    return subprocess.run(
+        [*GATEWAY, *args],
+        env=env,
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+def sign_in(env: dict[str, str], username: str, *roles: str) -> None:
+    """``gateway login USERNAME`` for the CLI of ``env`` (the account, with ``roles``, created
+    first if the installation has none of that name)."""
+    role_options = [option for role in roles for option in ("--role", role)]
+    run_input(
+        env, TEST_PASSWORD + "\n", "accounts", "add", username, *role_options, "--password-stdin"
+    )
+    signed = run_input(env, TEST_PASSWORD + "\n", "login", username, "--password-stdin")
+    assert signed.returncode == 0, signed.stderr
 
 
 def gateway_environment(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
@@ -37,6 +65,7 @@ def gateway_environment(tmp_path: Path, database_url: str, **extra: str) -> dict
         GATEWAY_KEYS_DIR=str(tmp_path / "keys"),
         GATEWAY_KEY_PINS_DIR=str(tmp_path / "pins"),
         GATEWAY_WEB_SECRET_FILE=str(tmp_path / "web-secret"),
+        GATEWAY_CLI_SESSION_FILE=str(tmp_path / "cli-session.json"),
         GATEWAY_PORT=str(free_port()),
         GATEWAY_LOG_LEVEL="WARNING",
     )

@@ -1,9 +1,9 @@
 """The review workflow over the API: every action of the officers' pages, for the customs
 intelligence systems that integrate with the gateway.
 
-Such a system authenticates with its operator token (role ``system``) and names the officer it
-acts for in ``X-Acting-Officer``; that person's roles, read from their account, decide what they
-may do, so the four-eyes rule holds here as on the pages.
+Such a system authenticates with its operator token (role ``system``) and carries the session of
+the officer it acts for, who signed in through it (:mod:`gateway.api.acting`); that person's
+roles, read from their account, decide what they may do (:mod:`gateway.duties`), as on the pages.
 """
 
 from __future__ import annotations
@@ -13,22 +13,9 @@ from typing import Any
 
 import flask
 
+from gateway.api.acting import acting
 from gateway.api.context import services
-from gateway.api.operators import require_role
 from gateway.documents.hardened import parse_json
-from gateway.errors import ForbiddenError
-from gateway.people import Person
-
-ACTING_HEADER = "X-Acting-Officer"
-
-
-def _acting(token_info: dict[str, Any]) -> Person:
-    require_role(token_info, "system")
-    username = flask.request.headers.get(ACTING_HEADER, "")
-    person = services().accounts.person(username) if username else None
-    if person is None:
-        raise ForbiddenError(f"{ACTING_HEADER} must name an active account")
-    return person
 
 
 def _body(component: str) -> dict[str, Any]:
@@ -49,7 +36,7 @@ def list_cases(
     assignee: str | None = None,
     overdue: bool = False,
 ) -> flask.Response:
-    _acting(token_info)
+    acting(token_info)
     cases = services().cases.queue(
         today=datetime.now(UTC).date(),
         state=state,
@@ -61,12 +48,12 @@ def list_cases(
 
 
 def get_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
-    person = _acting(token_info)
+    person = acting(token_info)
     return flask.jsonify(services().cases.get(case_id, person, now=datetime.now(UTC)))
 
 
 def act_on_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
-    person = _acting(token_info)
+    person = acting(token_info)
     body = _body("CaseAction")
     return flask.jsonify(
         services().cases.act(
@@ -85,7 +72,7 @@ def act_on_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
 
 
 def preview_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
-    person = _acting(token_info)
+    person = acting(token_info)
     raw = flask.request.get_data()
     body = _body("CasePreviewRequest") if raw.strip() else {}
     preview = services().cases.preview(
@@ -101,7 +88,7 @@ def preview_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
 
 
 def create_draft(token_info: dict[str, Any]) -> flask.Response:
-    person = _acting(token_info)
+    person = acting(token_info)
     body = _body("DraftRequest")
     gateway = services()
     gateway.json_schemas.check(
@@ -120,15 +107,11 @@ def create_draft(token_info: dict[str, Any]) -> flask.Response:
 
 
 def list_dead_letters(token_info: dict[str, Any]) -> flask.Response:
-    _acting(token_info)
+    acting(token_info)
     return flask.jsonify({"messages": services().outbound.dead_letters()})
 
 
 def retry_dead_letter(message_id: str, token_info: dict[str, Any]) -> flask.Response:
-    person = _acting(token_info)
-    if not person.roles & {"officer", "supervisor"}:
-        raise ForbiddenError("retrying a dead letter is for officers and supervisors")
-    row = services().outbound.retry(
-        message_id, actor=person.actor("officer"), now=datetime.now(UTC)
-    )
+    person = acting(token_info)
+    row = services().outbound.retry(message_id, person=person, now=datetime.now(UTC))
     return flask.jsonify({"message_id": row.message_id, "state": row.state})

@@ -10,7 +10,7 @@ from typing import Any
 
 import flask
 
-from gateway.api.cases import _acting
+from gateway.api.acting import acting
 from gateway.api.context import services
 from gateway.api.messages import incoming, receipt_response
 from gateway.api.signing import json_answer
@@ -75,7 +75,7 @@ def post_batch(token_info: dict[str, Any]) -> flask.Response:
 
 
 def get_trends(token_info: dict[str, Any], period: str, format: str = "json") -> flask.Response:
-    person = _acting(token_info)
+    person = acting(token_info)
     if "analyst" not in person.roles:
         raise ForbiddenError("trend reports are for RILO analysts")
     chosen = _period(period)

@@ -10,6 +10,7 @@ from gateway.cli import (  # noqa: F401 - registers the commands
     policy,
     send,
     server,
+    signin,
     trust,
 )
 from gateway.cli.root import main

@@ -101,3 +101,38 @@ def list_accounts(ctx: click.Context) -> None:
         for person, active in services.accounts.all():
             state = "" if active else "  (disabled)"
             click.echo(f"{person.username:20} {', '.join(sorted(person.roles))}{state}")
+
+
+@accounts.command("sessions")
+@click.option("--user", "username", help="Only this account's sessions.")
+@click.option("--all", "include_ended", is_flag=True, help="Ended sessions too.")
+@click.pass_context
+def list_sessions(ctx: click.Context, username: str | None, include_ended: bool) -> None:
+    """Sessions held by the server (pages, `gateway login`, the operator API), newest first."""
+    with gateway_services(settings_of(ctx)) as services:
+        rows = services.sessions.listing(
+            now=datetime.now(UTC), username=username, include_ended=include_ended
+        )
+    for row in rows:
+        ended = (
+            f"  ended {row['ended_at']} ({row.get('ended_because', '')})"
+            if "ended_at" in row
+            else ""
+        )
+        click.echo(
+            f"{row['id']:6} {row['username']:20} {row['kind']:4} {row.get('via') or '':20} "
+            f"since {row['created_at']}  last {row['last_seen_at']}{ended}"
+        )
+    if not rows:
+        click.echo("no sessions")
+
+
+@accounts.command("end-session")
+@click.argument("session_id", type=int)
+@click.option("--by", "admin", default="cli")
+@click.pass_context
+def end_session(ctx: click.Context, session_id: int, admin: str) -> None:
+    """End one session now (its holder must sign in again); audited."""
+    with gateway_services(settings_of(ctx)) as services:
+        services.sessions.end(session_id, actor=f"admin:{admin}", now=datetime.now(UTC))
+    click.echo(f"session {session_id}: ended")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess  # starts this same program only  # nosec B404
 import sys
 import time
@@ -36,6 +37,32 @@ def _gateway(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
         timeout=120,
         check=False,
     )
+
+
+def _sign_in_demo_officer(env: dict[str, str]) -> None:
+    """The officer ``demo`` (created once, with a password nobody is told), signed in for the
+    installation's CLI as `gateway login` would."""
+    from datetime import UTC, datetime
+
+    from gateway.app import build_services
+    from gateway.cli.signin import remember
+    from gateway.settings import load_settings
+
+    settings = load_settings(environ=env)
+    services = build_services(settings)
+    try:
+        now = datetime.now(UTC)
+        person = services.accounts.person("demo") or services.accounts.create(
+            "demo",
+            roles=["officer"],
+            display_name="Demo Officer",
+            password=secrets.token_urlsafe(18),
+            actor="admin:demo",
+            now=now,
+        )
+        remember(settings, person, services.sessions.open(person, kind="cli", via="demo", now=now))
+    finally:
+        services.database.dispose()
 
 
 def _wait_ready(base: str) -> None:
@@ -88,6 +115,7 @@ def demo(partner: str, root: Path, jp_port: int, partner_port: int, exit_after: 
             )
         for sender, recipient in ((jp, other), (other, jp)):
             env = envs[sender.gateway_id]
+            _sign_in_demo_officer(env)
             report = _report_of(sender.gateway_id, sender.root)
             drafted = _gateway(
                 env,
@@ -98,8 +126,6 @@ def demo(partner: str, root: Path, jp_port: int, partner_port: int, exit_after: 
                 recipient.gateway_id,
                 "--purpose",
                 "intelligence",
-                "--officer",
-                "demo",
             )
             if drafted.returncode != 0:
                 raise click.ClickException(drafted.stderr or drafted.stdout)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from gateway.cli.root import gateway_services, main, settings_of
+from gateway.cli.signin import signed_in
 
 STATUSES = ("cancelled", "revoked", "used", "preference-granted", "preference-refused")
 REASONS = (
@@ -111,14 +112,14 @@ def sign(ctx: click.Context, file: Path, output: Path) -> None:
 
 @origin.command("send")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--officer", required=True, help="Who sends it.")
 @click.pass_context
-def send(ctx: click.Context, file: Path, officer: str) -> None:
+def send(ctx: click.Context, file: Path) -> None:
     """Send a signed certificate (or origin declaration) XML to its importing party: issue,
     or amendment when it is a later version."""
     with gateway_services(settings_of(ctx)) as services:
+        person = signed_in(ctx, services, "certificate")
         row = services.origin.send_certificate(
-            file.read_bytes(), actor=f"officer:{officer}", now=datetime.now(UTC)
+            file.read_bytes(), actor=person.actor(person.case_role), now=datetime.now(UTC)
         )
     click.echo(f"{row.message_id} → {row.recipient}: {row.state}")
 
@@ -145,7 +146,6 @@ def _reference(exporting_party: str, number: str, issue_date: str) -> dict[str, 
 @click.argument("status", type=click.Choice(STATUSES))
 @click.option("--reason", help="Required to cancel, revoke or refuse preference.")
 @click.option("--declaration", "declaration_number", help="The declaration it was used in.")
-@click.option("--officer", required=True)
 @click.pass_context
 def notify(
     ctx: click.Context,
@@ -155,15 +155,15 @@ def notify(
     status: str,
     reason: str | None,
     declaration_number: str | None,
-    officer: str,
 ) -> None:
     """Tell the other party what happened to a certificate (cancelled or revoked by the
     exporting party; used, preference granted or refused by the importing party)."""
     with gateway_services(settings_of(ctx)) as services:
+        person = signed_in(ctx, services, "certificate")
         row = services.origin.notify(
             _reference(exporting_party, number, issue_date),
             status,
-            actor=f"officer:{officer}",
+            actor=person.actor(person.case_role),
             now=datetime.now(UTC),
             reason=reason,
             declaration_number=declaration_number,
@@ -178,7 +178,6 @@ def notify(
 @click.option("--reason", required=True, type=click.Choice(REASONS))
 @click.option("--question", "questions", multiple=True, required=True)
 @click.option("--item", "items", multiple=True, type=int, help="An item in doubt (repeatable).")
-@click.option("--officer", required=True)
 @click.pass_context
 def verify_request(
     ctx: click.Context,
@@ -188,16 +187,16 @@ def verify_request(
     reason: str,
     questions: tuple[str, ...],
     items: tuple[int, ...],
-    officer: str,
 ) -> None:
     """Ask the exporting party to verify a certificate received from it."""
     with gateway_services(settings_of(ctx)) as services:
+        person = signed_in(ctx, services, "certificate")
         row = services.origin.request_verification(
             _reference(exporting_party, number, issue_date),
             reason=reason,
             questions=questions,
             items=items,
-            actor=f"officer:{officer}",
+            actor=person.actor(person.case_role),
             now=datetime.now(UTC),
         )
     click.echo(f"{row.message_id} → {row.recipient}: {row.state}")
@@ -217,18 +216,18 @@ def verify_request(
     required=True,
     help="TEXT about the whole certificate, or ITEM:yes|no:TEXT about one item.",
 )
-@click.option("--officer", required=True)
 @click.pass_context
 def verify_answer(
-    ctx: click.Context, request_id: str, result: str, findings: tuple[str, ...], officer: str
+    ctx: click.Context, request_id: str, result: str, findings: tuple[str, ...]
 ) -> None:
     """Answer a partner's verification request about a certificate we issued."""
     with gateway_services(settings_of(ctx)) as services:
+        person = signed_in(ctx, services, "certificate")
         row = services.origin.answer_verification(
             request_id,
             result=result,
             findings=[finding_of(text) for text in findings],
-            actor=f"officer:{officer}",
+            actor=person.actor(person.case_role),
             now=datetime.now(UTC),
         )
     click.echo(f"{row.message_id} → {row.recipient}: {row.state}")
@@ -247,17 +246,15 @@ def finding_of(text: str) -> dict[str, object]:
 @click.argument("number")
 @click.argument("issue_date")
 @click.option("--from", "exporting_party", help="The exporting party, if numbers may collide.")
-@click.option("--officer", required=True)
 @click.pass_context
-def lookup(
-    ctx: click.Context, number: str, issue_date: str, exporting_party: str | None, officer: str
-) -> None:
+def lookup(ctx: click.Context, number: str, issue_date: str, exporting_party: str | None) -> None:
     """Check a declared certificate by number and issue date (JSON; the read is audited)."""
     with gateway_services(settings_of(ctx)) as services:
+        person = signed_in(ctx, services, "lookup")
         record = services.origin.lookup(
             number,
             _day(issue_date),
-            actor=f"officer:{officer}",
+            actor=person.actor(person.case_role),
             now=datetime.now(UTC),
             exporting_party=exporting_party,
         )

@@ -13,6 +13,7 @@ import click
 from sqlalchemy import select
 
 from gateway.cli.root import gateway_services, main, settings_of
+from gateway.cli.signin import signed_in
 
 
 @main.command()
@@ -26,18 +27,19 @@ from gateway.cli.root import gateway_services, main, settings_of
     required=True,
     type=click.Choice(["intelligence", "evidence", "revenue", "origin-verification"]),
 )
-@click.option("--officer", required=True, help="Who drafts it.")
 @click.pass_context
 def disclose(
-    ctx: click.Context, message_type: str, file: Path, recipient: str, purpose: str, officer: str
+    ctx: click.Context, message_type: str, file: Path, recipient: str, purpose: str
 ) -> None:
     """Decide, redact, sign and queue a message for a partner: a spontaneous disclosure, a
-    request for assistance, or an answer to a partner's request."""
+    request for assistance, or an answer to a partner's request. Drafted by the account signed
+    in with `gateway login`."""
     from gateway.app import build_reader
     from gateway.documents.hardened import parse_json
 
     settings = settings_of(ctx)
     with gateway_services(settings) as services:
+        person = signed_in(ctx, services, "draft")
         media = "application/xml" if file.suffix.lower() == ".xml" else "application/json"
         if message_type == "seizure-report":
             document = build_reader(settings).read(file.read_bytes(), media).to_dict()
@@ -52,7 +54,7 @@ def disclose(
             message_type=message_type,
             document=document,
             purpose=purpose,
-            actor=f"officer:{officer}",
+            actor=person.actor(person.case_role),
             now=datetime.now(UTC),
         )
     click.echo(f"{row.message_id} → {recipient}: {row.state}")
@@ -86,34 +88,24 @@ def outbox_list(ctx: click.Context, state: str | None) -> None:
 
 @outbox.command("approve")
 @click.argument("message_id")
-@click.option("--officer", required=True, help="The approving officer's account.")
 @click.pass_context
-def outbox_approve(ctx: click.Context, message_id: str, officer: str) -> None:
-    """Release a message awaiting review. The approver's roles come from their account, so the
-    four-eyes rule (a supervisor other than the drafter) holds here as on the pages."""
-    from gateway.errors import ForbiddenError
-
+def outbox_approve(ctx: click.Context, message_id: str) -> None:
+    """Release a message awaiting review, as the account signed in with `gateway login`: never
+    its drafter, a supervisor where the policy asks for a second officer (gateway.duties)."""
     with gateway_services(settings_of(ctx)) as services:
-        person = services.accounts.person(officer)
-        if person is None or not person.roles & {"officer", "supervisor"}:
-            raise ForbiddenError(f"{officer} is not an active officer's or supervisor's account")
-        row = services.outbound.approve(
-            message_id,
-            approver=person.actor("officer"),
-            role=person.case_role,
-            now=datetime.now(UTC),
-        )
+        person = signed_in(ctx, services, "decide")
+        row = services.outbound.approve(message_id, approver=person, now=datetime.now(UTC))
     click.echo(f"{row.message_id}: {row.state}")
 
 
 @outbox.command("retry")
 @click.argument("message_id")
-@click.option("--officer", required=True)
 @click.pass_context
-def outbox_retry(ctx: click.Context, message_id: str, officer: str) -> None:
-    """Queue a dead letter again."""
+def outbox_retry(ctx: click.Context, message_id: str) -> None:
+    """Queue a dead letter again (as the account signed in with `gateway login`)."""
     with gateway_services(settings_of(ctx)) as services:
-        row = services.outbound.retry(message_id, actor=f"officer:{officer}", now=datetime.now(UTC))
+        person = signed_in(ctx, services, "retry")
+        row = services.outbound.retry(message_id, person=person, now=datetime.now(UTC))
     click.echo(f"{row.message_id}: {row.state}")
 
 
@@ -162,19 +154,17 @@ def worker(ctx: click.Context, once: bool, interval: float, worker_id: str | Non
 @main.command()
 @click.argument("message_id")
 @click.option("--reason", required=True)
-@click.option("--officer", required=True)
 @click.option("--superseded-by", help="The id of the message that replaces it.")
 @click.pass_context
-def withdraw(
-    ctx: click.Context, message_id: str, reason: str, officer: str, superseded_by: str | None
-) -> None:
+def withdraw(ctx: click.Context, message_id: str, reason: str, superseded_by: str | None) -> None:
     """Withdraw (or supersede) a message sent earlier: not yet delivered, it is not sent; delivered,
     a signed withdrawal follows it."""
     with gateway_services(settings_of(ctx)) as services:
+        person = signed_in(ctx, services, "withdraw")
         sent = services.outbound.withdraw(
             message_id,
             reason=reason,
-            actor=f"officer:{officer}",
+            actor=person.actor(person.case_role),
             now=datetime.now(UTC),
             superseded_by=superseded_by,
         )
@@ -194,7 +184,6 @@ def withdraw(
 @click.option("--handling-code", required=True, type=click.Choice(["H0", "H1", "H2", "H3"]))
 @click.option("--conditions", help="The conditions of handling code H3.")
 @click.option("--reason", help="Why (free text: it goes only where the policy allows).")
-@click.option("--officer", required=True, help="Who changes it.")
 @click.pass_context
 def outbox_mark(
     ctx: click.Context,
@@ -203,7 +192,6 @@ def outbox_mark(
     handling_code: str,
     conditions: str | None,
     reason: str | None,
-    officer: str,
 ) -> None:
     """Change the markings of a message this gateway originated and delivered: a signed
     marking-change notice follows it to its recipient."""
@@ -216,13 +204,14 @@ def outbox_mark(
         **({"conditions": conditions} if conditions else {}),
     }
     with gateway_services(settings_of(ctx)) as services:
+        person = signed_in(ctx, services, "change-marking")
         row = change_own_markings(
             services.outbound,
             services.database,
             message_id,
             markings=markings,
             reason=reason,
-            actor=f"officer:{officer}",
+            actor=person.actor(person.case_role),
             now=datetime.now(UTC),
         )
     click.echo(f"{message_id}: marking change {row.message_id} {row.state}")

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from gateway.cli.root import main, settings_of
+from gateway.cli.root import gateway_services, main, settings_of
 from gateway.errors import GatewayError
 from gateway.settings import Settings
 
@@ -164,28 +164,21 @@ def _read_document(settings: Settings, file: Path) -> dict[str, Any]:
 @click.option(
     "--reference", required=True, help="Where the consent is documented (letter, SIENA message)."
 )
-@click.option("--officer", required=True, help="Who records it.")
 @click.pass_context
-def policy_consent(
-    ctx: click.Context, message_id: str, recipient: str, reference: str, officer: str
-) -> None:
+def policy_consent(ctx: click.Context, message_id: str, recipient: str, reference: str) -> None:
     """Record the originator's consent to pass a message on (H2/H3 originator control)."""
+    from gateway.cli.signin import signed_in
     from gateway.exchange.onward import record_consent
-    from gateway.registry import Registry
-    from gateway.store.db import Database
 
-    settings = settings_of(ctx)
-    try:
-        with Database(settings.database_url) as database:
-            record_consent(
-                database,
-                Registry.load(settings.registry_dir, settings.key_pins_dir),
-                message_id=message_id,
-                recipient=recipient,
-                reference=reference,
-                recorded_by=f"officer:{officer}",
-                now=datetime.now(UTC),
-            )
-    except GatewayError as error:
-        raise click.ClickException(error.detail) from error
+    with gateway_services(settings_of(ctx)) as services:
+        person = signed_in(ctx, services, "record-consent")
+        record_consent(
+            services.database,
+            services.registry,
+            message_id=message_id,
+            recipient=recipient,
+            reference=reference,
+            recorded_by=person.actor(person.case_role),
+            now=datetime.now(UTC),
+        )
     click.echo(f"consent recorded: {message_id} may go to {recipient} ({reference})")

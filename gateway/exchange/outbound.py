@@ -5,8 +5,9 @@
    draft; a message with anything withheld names its original's digest and the withheld
    pointers in its signed header (a signed derivation). Withdrawals are decided the same way.
 3. It is signed (detached JWS, PROTOCOL §4) and written to the outbox in the same transaction as
-   its audit event. If the policy asks for review, it waits in ``awaiting-review`` until approved;
-   where a second officer is required, the approver must differ from the drafter (four eyes).
+   its audit event. If the policy asks for review, it waits in ``awaiting-review`` until an
+   account other than the drafter's approves it (a supervisor's where a second officer is
+   required: :mod:`gateway.duties`).
 4. The delivery worker (:mod:`gateway.exchange.delivery`) takes it from there.
 """
 
@@ -22,15 +23,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import duties
 from gateway.audit import log as audit_log
 from gateway.documents.schemas import COMPONENTS, JsonSchemas
 from gateway.errors import (
     ConflictError,
     DocumentError,
-    ForbiddenError,
     NotFoundError,
     PolicyDeniedError,
 )
+from gateway.people import Person
 from gateway.policy.engine import decide
 from gateway.policy.model import NOTICE_TYPES, Context, Decision, PolicySet
 from gateway.registry import Registry
@@ -415,31 +417,32 @@ class Outbound:
         self,
         message_id: str,
         *,
-        approver: str,
-        role: str,
+        approver: Person,
         now: datetime,
         effects: Callable[[Session, OutboxMessage], None] | None = None,
     ) -> OutboxMessage:
-        """Release a message awaiting review; four eyes where the decision requires them.
+        """Release a message awaiting review, by an account other than its drafter's (a
+        supervisor's where the decision requires a second officer: :func:`duties.check_approve`).
         ``effects`` run in the same transaction."""
         with self._db.transaction() as session:
             row = _outbox_row(session, message_id)
             if row.state != "awaiting-review":
                 raise ConflictError(f"message {message_id} is {row.state}, not awaiting review")
-            if row.decision.get("second_officer_required"):
-                if approver == row.created_by:
-                    raise ForbiddenError("four eyes: the drafter cannot approve their own draft")
-                if role != "supervisor":
-                    raise ForbiddenError("four eyes: the approver must hold the supervisor role")
+            duties.check_approve(
+                approver,
+                drafted_by=row.created_by,
+                second_officer=bool(row.decision.get("second_officer_required")),
+            )
+            actor = approver.actor("officer")
             pulls = self._registry.get(row.recipient).pulls
-            row.state, row.approved_by, row.next_attempt_at = _ready(pulls), approver, now
+            row.state, row.approved_by, row.next_attempt_at = _ready(pulls), actor, now
             _log(
                 session,
                 row,
                 f"officer:{row.message_type}:approved",
-                approver,
+                actor,
                 now,
-                detail={"role": role, "drafted_by": row.created_by},
+                detail={"role": approver.case_role, "drafted_by": row.created_by},
             )
             if effects is not None:
                 effects(session, row)
@@ -467,8 +470,10 @@ class Outbound:
                 for row in rows
             ]
 
-    def retry(self, message_id: str, *, actor: str, now: datetime) -> OutboxMessage:
-        """Send a dead letter again, by hand."""
+    def retry(self, message_id: str, *, person: Person, now: datetime) -> OutboxMessage:
+        """Send a dead letter again, by hand (an officer or supervisor: :mod:`gateway.duties`)."""
+        duties.check(person, "retry")
+        actor = person.actor(person.case_role)
         with self._db.transaction() as session:
             row = _outbox_row(session, message_id)
             if row.state != "failed":

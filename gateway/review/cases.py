@@ -4,7 +4,8 @@ and disclosures IIO officers draft.
 Every action checks :mod:`gateway.review.workflow` first, then changes the case and whatever the
 action moves in the outbox (an answer composed and held, released by its approval, withdrawn when
 sent back) in one transaction, with an audit event ``officer:case:<action>`` naming the officer.
-The four-eyes rule lives in :meth:`Outbound.approve` and so holds whatever the interface.
+Who may take which step is :mod:`gateway.duties`; the four-eyes check runs in
+:meth:`Outbound.approve` and so holds whatever the interface.
 """
 
 from __future__ import annotations
@@ -274,13 +275,7 @@ class Cases:
             case.approved_by = person.username
             self._move(session, case, "approve", target, person, now, None, None, {})
 
-        self._outbound.approve(
-            outbox_id,
-            approver=person.actor("officer"),
-            role=person.case_role,
-            now=now,
-            effects=record,
-        )
+        self._outbound.approve(outbox_id, approver=person, now=now, effects=record)
 
     def _discard(
         self,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from gateway import duties
 from gateway.audit.queries import EventQuery, search_events
 from gateway.errors import ForbiddenError, NotFoundError
 from gateway.people import Person
@@ -84,9 +85,13 @@ def case_record(
         related: list[ColumnElement[bool]] = [OutboxMessage.message_id.in_(ids)]
         if case.request_id:  # withdrawals and anything else passed on from the request
             related.append(OutboxMessage.source_message_id == case.request_id)
-        outgoing = session.execute(
-            select(OutboxMessage).where(or_(*related)).order_by(OutboxMessage.id)
-        ).scalars()
+        outgoing = list(
+            session.execute(
+                select(OutboxMessage).where(or_(*related)).order_by(OutboxMessage.id)
+            ).scalars()
+        )
+        held = next((row for row in outgoing if row.message_id == case.outbox_id), None)
+        record["actions"] = actions(case, held, person)
         record["outgoing"] = [
             {
                 "message_id": row.message_id,
@@ -113,9 +118,31 @@ def case_record(
         and any(o["state"] == "acknowledged" for o in record["outgoing"])
     ):
         record["state"] = "sent"  # approved, and the partner's receipt is stored
-    record["actions"] = workflow.available(case.kind, case.state, person.roles)
     record["outgoing"] = [compact(o) for o in record["outgoing"]]
     return compact(record)
+
+
+def actions(case: ReviewCase, held: OutboxMessage | None, person: Person) -> list[str]:
+    """The actions ``person`` may take on ``case`` now: the workflow's for their roles, less those
+    :mod:`gateway.duties` or the case's assignment would refuse (so no page shows a button that
+    can only fail)."""
+    allowed = workflow.available(case.kind, case.state, person.roles)
+    supervisor = "supervisor" in person.roles
+    mine = case.assignee == person.username
+    if "approve" in allowed and not (
+        held is not None
+        and duties.may_approve(
+            person,
+            drafted_by=held.created_by,
+            second_officer=bool(held.decision.get("second_officer_required")),
+        )
+    ):
+        allowed.remove("approve")
+    if "decide" in allowed and not mine:
+        allowed.remove("decide")
+    if "start-review" in allowed and not (mine or supervisor):
+        allowed.remove("start-review")
+    return allowed
 
 
 def stored_case(session: Session, case_id: int, *, lock: bool = False) -> ReviewCase:

@@ -303,6 +303,25 @@ class Account(Base):
     last_sign_in_at: Mapped[datetime | None]
 
 
+class AccountSession(Base):
+    """A sign-in held by the server: the pages' session, a CLI sign-in or an officer's token on
+    the operator API. Only the SHA-256 of its random token is stored."""
+
+    __tablename__ = "account_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # web | cli | api
+    #: Where it was opened: the client address (web), the operator system (api), the host (cli).
+    via: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_because: Mapped[str | None] = mapped_column(String(40))
+
+
 class ReviewCase(Base):
     """A case of the IIO review workflow: a partner's request for assistance (``kind`` request)
     or a disclosure an officer drafted (disclosure). ``outbox_id`` is the answer or the draft

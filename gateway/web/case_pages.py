@@ -163,9 +163,7 @@ def case_pages(web: flask.Blueprint) -> None:
     def retry(message_id: str) -> Any:
         check_csrf()
         try:
-            services().outbound.retry(
-                message_id, actor=_person().actor("officer"), now=datetime.now(UTC)
-            )
+            services().outbound.retry(message_id, person=_person(), now=datetime.now(UTC))
             flask.flash(f"{message_id} is queued again.")
         except GatewayError as error:
             flask.flash(f"{error.title}: {error.detail}")

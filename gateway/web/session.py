@@ -1,9 +1,11 @@
 """Who is signed in to the pages: local accounts (username and password, argon2id) or, when
 configured, the identity a single-sign-on reverse proxy puts in a header.
 
-Sessions live in signed cookies (HttpOnly, Secure, SameSite=Strict) that hold the username and
-the sign-in time only; the account is read again on every request, so a disabled account or a
-changed role takes effect at once. Every form carries a CSRF token. Sign-in, failed sign-in and
+Sessions are held by the server (:mod:`gateway.sessions`): the signed cookie (HttpOnly, Secure,
+SameSite=Strict) carries the session's random token and the CSRF token, and each request looks the
+session and its account up, so sign-out, an idle or old session, a new password, a changed role
+or a disabled account end it at once, also for a copy of the cookie. Every form carries a CSRF
+token. Sign-in, failed sign-in and
 sign-out are audit events (refused sign-ins within an allowance per address, beyond it counted:
 :mod:`gateway.exchange.refusals`). An account name may be tried ``sign_in_burst`` times at once,
 then ``sign_in_per_minute`` a minute, and a client address ``sign_in_per_address_burst`` times
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -27,11 +28,9 @@ from typing import Any, TypeVar
 import flask
 
 from gateway.api.context import services
-from gateway.audit import log as audit_log
 from gateway.errors import RateLimitedError
 from gateway.people import Person
 
-SESSION_SECONDS = 8 * 3600
 F = TypeVar("F", bound=Callable[..., Any])
 #: The page each role lands on after sign-in, in order of preference.
 HOMES = (
@@ -75,9 +74,8 @@ def current_user() -> Person | None:
         return found
     person = _from_proxy()
     if person is None:
-        username = flask.session.get("user")
-        fresh = time.time() - flask.session.get("since", 0) <= SESSION_SECONDS
-        person = services().accounts.person(username) if username and fresh else None
+        token = flask.session.get("sid")
+        person = services().sessions.person(token, kind="web", now=datetime.now(UTC))
     flask.g.person = person
     return person
 
@@ -103,17 +101,6 @@ def requires(*roles: str) -> Callable[[F], F]:
         return guarded  # type: ignore[return-value]
 
     return decorate
-
-
-def _record(tag: str, actor: str, detail: dict[str, Any] | None = None) -> None:
-    gateway = services()
-    with gateway.database.transaction() as session:
-        audit_log.append(
-            session,
-            audit_log.Event(
-                tag=tag, occurred_at=datetime.now(UTC), actor=actor, detail=detail or {}
-            ),
-        )
 
 
 def _refused(username: str, reason: str | None) -> None:
@@ -155,10 +142,13 @@ def session_pages(web: flask.Blueprint) -> None:
                 username, flask.request.form.get("password", ""), now=datetime.now(UTC)
             )
             if person is not None:
+                services().sessions.close(flask.session.get("sid"), now=datetime.now(UTC))
                 flask.session.clear()  # a new session and CSRF token after sign-in
-                flask.session.update(user=person.username, since=time.time())
+                opened = services().sessions.open(
+                    person, kind="web", via=flask.request.remote_addr, now=datetime.now(UTC)
+                )
+                flask.session["sid"] = opened.token
                 csrf_token()
-                _record("web:session:opened", f"user:{person.username}")
                 target = flask.request.args.get("next", "")
                 return flask.redirect(
                     target if target.startswith("/web/") else flask.url_for(home_of(person))
@@ -170,9 +160,7 @@ def session_pages(web: flask.Blueprint) -> None:
     @web.post("/logout")
     def logout() -> Any:
         check_csrf()
-        person = current_user()
-        if person is not None:
-            _record("web:session:closed", f"user:{person.username}")
+        services().sessions.close(flask.session.get("sid"), now=datetime.now(UTC))
         flask.session.clear()
         return flask.redirect(flask.url_for("web.login"))
 

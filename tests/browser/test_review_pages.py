@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from gateway.app import build_services
 from gateway.demo import prepare
+from gateway.people import Person
 from gateway.settings import load_settings
 from tests.browser.conftest import SCREENSHOTS, add_accounts, sign_in
 from tests.functional.test_assistance import request_from
@@ -53,8 +54,7 @@ def gateways(tmp_path: Path) -> Iterator[dict[str, object]]:
                 if row.state == "awaiting-review":
                     kr_services.outbound.approve(
                         row.message_id,
-                        approver="officer:park",
-                        role="supervisor",
+                        approver=Person("park", "park", frozenset({"supervisor"})),
                         now=datetime.now(UTC),
                     )
         finally:
@@ -105,9 +105,8 @@ def test_answer_is_previewed_approved_with_four_eyes_and_delivered(chromium: Bro
     page.get_by_role("button", name="Submit the answer for approval").click()
     expect(page.locator("dd strong")).to_have_text("approved")
 
-    # the drafter cannot release it
-    page.get_by_role("button", name="Approve").click()
-    expect(page.get_by_role("status").first).to_contain_text("four eyes")
+    # the drafter is offered no way to release it
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     sign_out(page)
 
     sign_in(page, base, "sato")
@@ -153,3 +152,25 @@ def test_analyst_is_kept_out_of_the_review_pages(chromium: Browser, gateways):
         assert response is not None and response.status == 403, path
     forged = page.request.post(f"{base}/web/cases/1/actions", form={"action": "assign"})
     assert forged.status in (400, 403)  # no CSRF token, and no role
+
+
+def test_a_copied_session_cookie_fails_after_sign_out(chromium: Browser, gateways):
+    """Someone copies tanaka's cookie while she is signed in; she signs out; the copy opens
+    nothing (the session is held by the server and ended there)."""
+    base = gateways["base"]
+    hers = chromium.new_context()
+    page = hers.new_page()
+    sign_in(page, base, "tanaka")
+    expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
+    theirs = chromium.new_context()
+    theirs.add_cookies(hers.cookies())
+    copy = theirs.new_page()
+    copy.goto(f"{base}/web/cases")
+    expect(copy.get_by_role("heading", name="Review queue")).to_be_visible()  # the copy works…
+    sign_out(page)
+    response = copy.goto(f"{base}/web/cases/1")
+    assert response is not None
+    expect(copy.get_by_role("heading", name="Sign in")).to_be_visible()  # …until she signs out
+    assert "/web/login" in copy.url
+    hers.close()
+    theirs.close()

@@ -116,7 +116,7 @@ class SignedCaller:
         elif "operatorToken" in security:
             token = AUDITOR_TOKEN if operation.path.startswith("/v1/audit/") else OPERATOR_TOKEN
             headers["Authorization"] = f"Bearer {token}"
-            headers["X-Acting-Officer"] = "fuzz"
+            headers["X-Account-Session"] = "fuzz"
         return self.client.request(
             operation.method.upper(),
             path,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.errors import ForbiddenError, NotFoundError, PolicyDeniedError
+from gateway.people import Person
 from gateway.store.models import AuditEvent, Message
 
 
@@ -105,11 +106,15 @@ def test_jp_answers_a_partners_request_after_review(partner, services):
     assert row.decision["second_officer_required"]
     with pytest.raises(ForbiddenError):
         services.outbound.approve(
-            row.message_id, approver="officer:sato", role="officer", now=datetime.now(UTC)
+            row.message_id,
+            approver=Person("sato", "sato", frozenset({"officer"})),
+            now=datetime.now(UTC),
         )
     assert (
         services.outbound.approve(
-            row.message_id, approver="officer:sato", role="supervisor", now=datetime.now(UTC)
+            row.message_id,
+            approver=Person("sato", "sato", frozenset({"supervisor"})),
+            now=datetime.now(UTC),
         ).state
         == "queued"
     )

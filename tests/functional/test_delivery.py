@@ -26,11 +26,12 @@ from sqlalchemy import select
 from gateway.app import build_services
 from gateway.demo import partner_directories, prepare
 from gateway.errors import ForbiddenError, PolicyDeniedError
+from gateway.people import Person
 from gateway.registry import add_pinned_key
 from gateway.settings import PROJECT_ROOT, load_settings
 from gateway.store.models import AuditEvent, OutboxMessage
 from gateway.trust.keys import generate_jwk, public_part, read_jwk_file
-from tests.processes import GATEWAY, free_port, run, serving
+from tests.processes import GATEWAY, free_port, run, serving, sign_in
 
 pytestmark = pytest.mark.functional
 SAMPLE = json.loads((PROJECT_ROOT / "specs" / "samples" / "seizure-report.json").read_text())
@@ -260,7 +261,8 @@ def test_partner_refusal_is_not_retried_and_its_problem_is_kept(tmp_path, databa
             and row.problem["rule"] == "no-framework-in-force"
         )
         assert pair.received_at_kr() == []
-        retried = run(pair.jp_env, "outbox", "retry", message_id, "--officer", "test")
+        sign_in(pair.jp_env, "test", "officer")
+        retried = run(pair.jp_env, "outbox", "retry", message_id)
         assert retried.returncode == 0 and pair.outbox()[message_id].state == "queued"
     finally:
         pair.close()
@@ -316,16 +318,22 @@ def test_review_and_four_eyes_before_anything_is_queued(pair):
     assert row.state == "awaiting-review" and row.decision["second_officer_required"]
     with pytest.raises(ForbiddenError, match="drafter"):
         pair.outbound.approve(
-            row.message_id, approver="officer:tanaka", role="supervisor", now=datetime.now(UTC)
+            row.message_id,
+            approver=Person("tanaka", "tanaka", frozenset({"supervisor"})),
+            now=datetime.now(UTC),
         )
     with pytest.raises(ForbiddenError, match="supervisor"):
         pair.outbound.approve(
-            row.message_id, approver="officer:sato", role="officer", now=datetime.now(UTC)
+            row.message_id,
+            approver=Person("sato", "sato", frozenset({"officer"})),
+            now=datetime.now(UTC),
         )
     pair.worker_once()
     assert pair.outbox()[row.message_id].state == "awaiting-review"  # the worker does not touch it
     approved = pair.outbound.approve(
-        row.message_id, approver="officer:suzuki", role="supervisor", now=datetime.now(UTC)
+        row.message_id,
+        approver=Person("suzuki", "suzuki", frozenset({"supervisor"})),
+        now=datetime.now(UTC),
     )
     assert approved.state == "queued"
     assert pair.events(row.message_id) == [
@@ -353,9 +361,8 @@ def test_withdrawal_reaches_the_partner_and_marks_the_original(pair):
     (message_id,) = pair.disclose()
     with pair.serve_kr():
         pair.worker_once()
-        withdrawn = run(
-            pair.jp_env, "withdraw", message_id, "--reason", "entered in error", "--officer", "test"
-        )
+        sign_in(pair.jp_env, "test", "officer")
+        withdrawn = run(pair.jp_env, "withdraw", message_id, "--reason", "entered in error")
         assert withdrawn.returncode == 0, withdrawn.stderr
         pair.worker_once()
     rows = pair.outbox()
@@ -370,12 +377,8 @@ def test_withdrawal_reaches_the_partner_and_marks_the_original(pair):
 
 def test_withdrawal_before_delivery_sends_nothing(pair):
     (message_id,) = pair.disclose()
-    assert (
-        run(
-            pair.jp_env, "withdraw", message_id, "--reason", "too early", "--officer", "test"
-        ).returncode
-        == 0
-    )
+    sign_in(pair.jp_env, "test", "officer")
+    assert run(pair.jp_env, "withdraw", message_id, "--reason", "too early").returncode == 0
     with pair.serve_kr():
         pair.worker_once()
     assert pair.outbox()[message_id].state == "withdrawn"
@@ -407,7 +410,9 @@ def test_request_for_assistance_is_delivered(tmp_path, database_url):
         )
         assert row.state == "awaiting-review" and row.decision["second_officer_required"]
         pair.outbound.approve(
-            row.message_id, approver="officer:chief", role="supervisor", now=datetime.now(UTC)
+            row.message_id,
+            approver=Person("chief", "chief", frozenset({"supervisor"})),
+            now=datetime.now(UTC),
         )
         with pair.serve_kr():
             pair.worker_once()

@@ -22,6 +22,7 @@ def test_demo_exchanges_a_report_each_way(tmp_path):
         "--partner-port",
         str(free_port()),
         "--exit",
+        timeout=300,  # two servers, their migrations and keys: minutes on a busy machine
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from gateway.settings import Settings
-from tests.conftest import AUDITOR_TOKEN, OPERATOR_TOKEN
+from tests.conftest import AUDITOR_TOKEN, acting_headers
 
 PROBLEMS = "https://customs.go.jp/gateway/problems/"
 
@@ -27,7 +27,7 @@ def test_case_id_beyond_the_database_integer_is_refused_not_a_500(client, people
     """Found: GET /v1/cases/429544260242657247232 overflowed SQLite's INTEGER (500)."""
     response = client.get(
         "/v1/cases/429544260242657247232",
-        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}", "X-Acting-Officer": "suzuki"},
+        headers=acting_headers(client, "suzuki"),
     )
     assert response.status_code == 400
     assert response.json()["type"] == PROBLEMS + "request-invalid"

@@ -26,7 +26,7 @@ from gateway.origin.synthetic import certificate
 from gateway.settings import Settings, load_settings
 from gateway.store.models import AuditEvent, OutboxMessage
 from gateway.trust.xmldsig import read_authority
-from tests.processes import free_port, run, serving
+from tests.processes import free_port, run, serving, sign_in
 
 pytestmark = pytest.mark.functional
 AGREEMENTS = {"ID": "JP-ID-EPA", "TH": "JP-TH-EPA"}
@@ -227,14 +227,16 @@ def test_the_cli_issues_and_looks_up_a_certificate(gateways, tmp_path):
     )
     source, signed = tmp_path / "co.json", tmp_path / "co.xml"
     source.write_text(json.dumps(document))
+    sign_in(jp.env, "sato", "officer")
     for args in (
         ("origin", "sign", str(source), "-o", str(signed)),
-        ("origin", "send", str(signed), "--officer", "sato"),
+        ("origin", "send", str(signed)),
         ("worker", "--once"),
     ):
         result = run(jp.env, *args)
         assert result.returncode == 0, result.stderr
-    looked_up = run(partner.env, "origin", "lookup", "CLI-1", str(issued), "--officer", "budi")
+    sign_in(partner.env, "budi", "officer")
+    looked_up = run(partner.env, "origin", "lookup", "CLI-1", str(issued))
     assert looked_up.returncode == 0, looked_up.stderr
     record = json.loads(looked_up.stdout)
     assert (record["found"], record["valid"], record["certificate"]) == (True, True, document)
@@ -249,8 +251,6 @@ def test_the_cli_issues_and_looks_up_a_certificate(gateways, tmp_path):
         "random-check",
         "--question",
         "Confirm the origin.",
-        "--officer",
-        "budi",
     )
     assert result.returncode == 0, result.stderr
     assert run(partner.env, "worker", "--once").returncode == 0

@@ -1,5 +1,5 @@
 """The IIO review workflow (issue 7) through the API, as an integrating system uses it: every
-call carries the system's operator token and the acting officer's account name."""
+call carries the system's operator token and the session the acting officer opened through it."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from gateway.store.models import AuditEvent, OutboxMessage
-from tests.conftest import OPERATOR_TOKEN
+from tests.conftest import acting_headers
 from tests.functional.test_assistance import request_from, send
 
 PROBLEMS = "https://customs.go.jp/gateway/problems/"
 
 
 def api(client, method: str, path: str, officer: str, body: dict | None = None):
-    headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}", "X-Acting-Officer": officer}
+    headers = acting_headers(client, officer)
     if body is not None:
         headers["Content-Type"] = "application/json"
         return client.request(method, path, content=json.dumps(body), headers=headers)
@@ -202,7 +202,8 @@ def test_overdue_cases_are_listed(client, services, people, partner):
 
 def test_acting_officer_must_be_an_active_account(client, case_id):
     response = api(client, "GET", f"/v1/cases/{case_id}", "mallory")
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response.json()["type"] == PROBLEMS + "session-invalid"
 
 
 def test_officer_drafts_a_disclosure_which_waits_for_approval(client, services, people):

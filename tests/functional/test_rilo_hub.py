@@ -24,7 +24,7 @@ from gateway.rilo.synthetic import reports
 from gateway.rilo.trends import Period
 from gateway.store.models import HubReport
 from gateway.trust.keys import PinnedKey, SigningKey, generate_jwk, write_private_jwk
-from tests.conftest import OPERATOR_TOKEN, create_accounts
+from tests.conftest import acting_headers, create_accounts
 
 PROBLEMS = "https://customs.go.jp/gateway/problems/"
 MEMBERS = ("JP", "KR", "TH", "ID")
@@ -282,9 +282,7 @@ def test_batch_over_the_limit_is_refused(hub, signing_keys):
 
 
 def analyst_get(hub, path: str, officer: str = "lee"):
-    return hub["client"].get(
-        path, headers={"Authorization": f"Bearer {OPERATOR_TOKEN}", "X-Acting-Officer": officer}
-    )
+    return hub["client"].get(path, headers=acting_headers(hub["client"], officer))
 
 
 def test_analysts_get_json_and_csv_and_others_do_not(hub, signing_keys):

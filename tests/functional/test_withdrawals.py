@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import jwt
 from sqlalchemy import select
 
+from gateway.people import Person
 from gateway.store.models import AuditEvent, Message, OutboxMessage
 
 
@@ -147,7 +148,9 @@ def test_withdrawal_follows_the_report_where_it_went(partner, services, sample_j
     original = send_report(kr, sample_json)
     onward = pass_on_to_us(services, original)
     services.outbound.approve(
-        onward.message_id, approver="officer:suzuki", role="supervisor", now=datetime.now(UTC)
+        onward.message_id,
+        approver=Person("suzuki", "suzuki", frozenset({"supervisor"})),
+        now=datetime.now(UTC),
     )
     item = us.get("/v1/inbox").json()["items"][0]
     receipt = json.dumps(

@@ -1,0 +1,153 @@
+"""``gateway login``, ``logout`` and ``whoami``: the CLI acts as a signed-in account.
+
+``gateway login`` checks the person's password and opens a ``cli`` session held by the server
+(:mod:`gateway.sessions`, ended by ``logout``, idleness, its lifetime or any change to the
+account); its token is kept in ``cli_session_file`` (mode 0600, in a 0700 directory, under the
+user's home by default). Every officer-facing command (disclose, approve, retry, withdraw, mark,
+consent, certificates of origin) acts as that account, and :mod:`gateway.duties` decides what it
+may do, as on the pages and the API. No command takes a typed officer's name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from gateway import duties
+from gateway.cli.root import gateway_services, main, settings_of
+from gateway.errors import RateLimitedError
+from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.app import Services
+    from gateway.people import Person
+    from gateway.sessions import Opened
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only, whatever the umask or the mode
+    an earlier file had."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path.parent, 0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+        os.write(descriptor, text.encode())
+    finally:
+        os.close(descriptor)
+
+
+def _stored(settings: Settings) -> dict[str, str] | None:
+    try:
+        stored = json.loads(settings.cli_session_file.read_text())
+    except (OSError, ValueError):
+        return None
+    return stored if isinstance(stored, dict) else None
+
+
+def remember(settings: Settings, person: Person, opened: Opened) -> None:
+    """Keep ``opened`` as the CLI's sign-in for this gateway (``cli_session_file``, 0600)."""
+    _write_private(
+        settings.cli_session_file,
+        json.dumps(
+            {
+                "gateway_id": settings.gateway_id,
+                "username": person.username,
+                "token": opened.token,
+                "expires_at": opened.expires_at.isoformat(),
+            }
+        ),
+    )
+
+
+def signed_in(ctx: click.Context, services: Services, step: str) -> Person:
+    """The account signed in with ``gateway login`` for this gateway, if it may take ``step``
+    (:func:`gateway.duties.check`); a clear CLI error otherwise."""
+    settings = settings_of(ctx)
+    stored = _stored(settings)
+    if stored is None or stored.get("gateway_id") != settings.gateway_id:
+        raise click.ClickException(
+            f"nobody is signed in to {settings.gateway_id}: sign in with `gateway login USER`"
+        )
+    person = services.sessions.person(stored.get("token"), kind="cli", now=datetime.now(UTC))
+    if person is None:
+        raise click.ClickException(
+            "the sign-in has ended (signed out, idle, too old, or the account changed): "
+            "sign in again with `gateway login USER`"
+        )
+    duties.check(person, step)
+    return person
+
+
+@main.command()
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def login(ctx: click.Context, username: str, password_stdin: bool) -> None:
+    """Sign in as USERNAME: the officer-facing commands act as this account until `gateway
+    logout`, idleness or the session's lifetime ends it."""
+    settings = settings_of(ctx)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = str(click.prompt("Password", hide_input=True))
+    now = datetime.now(UTC)
+    with gateway_services(settings) as services:
+        name = username.strip().lower()
+        try:
+            services.sign_in_limiter.take(f"sign-in:{name}")
+        except RateLimitedError as refused:
+            raise click.ClickException(f"too many sign-in attempts for {name}") from refused
+        person = services.accounts.authenticate(name, password, now=now)
+        if person is None:
+            services.refusals.record_sign_in_refusal(
+                username=name, reason=None, address=None, path="cli:login"
+            )
+            raise click.ClickException("that username and password do not match an active account")
+        previous = _stored(settings)
+        if previous is not None:
+            services.sessions.close(previous.get("token"), now=now)
+        opened = services.sessions.open(person, kind="cli", via=socket.gethostname(), now=now)
+    remember(settings, person, opened)
+    roles = ", ".join(sorted(person.roles))
+    click.echo(f"signed in to {settings.gateway_id} as {person.username} ({roles})")
+    click.echo(f"until {opened.expires_at:%Y-%m-%d %H:%M} UTC at the latest")
+
+
+@main.command()
+@click.pass_context
+def logout(ctx: click.Context) -> None:
+    """End the sign-in of `gateway login` (on the server too) and forget its token."""
+    settings = settings_of(ctx)
+    stored = _stored(settings)
+    if stored is None:
+        click.echo("nobody was signed in")
+        return
+    with gateway_services(settings) as services:
+        services.sessions.close(stored.get("token"), now=datetime.now(UTC))
+    settings.cli_session_file.unlink(missing_ok=True)
+    click.echo(f"signed out {stored.get('username', '')}".rstrip())
+
+
+@main.command()
+@click.pass_context
+def whoami(ctx: click.Context) -> None:
+    """The account the officer-facing commands act as, if the sign-in still holds."""
+    settings = settings_of(ctx)
+    stored = _stored(settings)
+    with gateway_services(settings) as services:
+        person = (
+            services.sessions.person(stored.get("token"), kind="cli", now=datetime.now(UTC))
+            if stored is not None and stored.get("gateway_id") == settings.gateway_id
+            else None
+        )
+    if person is None:
+        raise click.ClickException("nobody is signed in: `gateway login USER`")
+    click.echo(f"{person.username} ({', '.join(sorted(person.roles))}) on {settings.gateway_id}")
