@@ -7,6 +7,7 @@ transaction as the read.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,12 @@ def event_view(event: AuditEvent) -> dict[str, Any]:
 
 
 def _filtered(query: EventQuery) -> Select[AuditEvent]:
+    return matching(query).order_by(AuditEvent.log_index).limit(query.limit)
+
+
+def matching(query: EventQuery) -> Select[AuditEvent]:
+    """The events ``query`` selects, unordered and without its ``limit``: for callers that
+    refine, order and stream them (:func:`stream_events`)."""
     statement = select(AuditEvent).where(AuditEvent.log_index > query.after)
     for column, value in (
         (AuditEvent.partner, query.partner),
@@ -78,12 +85,21 @@ def _filtered(query: EventQuery) -> Select[AuditEvent]:
         statement = statement.where(AuditEvent.occurred_at >= query.start)
     if query.end is not None:
         statement = statement.where(AuditEvent.occurred_at < query.end)
-    return statement.order_by(AuditEvent.log_index).limit(query.limit)
+    return statement
 
 
 def search_events(database: Database, query: EventQuery) -> list[dict[str, Any]]:
     with database.transaction() as session:
         return [event_view(e) for e in session.execute(_filtered(query)).scalars()]
+
+
+def stream_events(
+    database: Database, statement: Select[AuditEvent], *, batch: int = 1000
+) -> Iterator[AuditEvent]:
+    """The events ``statement`` selects, fetched ``batch`` at a time in one transaction (never
+    the whole result in memory); the transaction ends when the iterator is exhausted or closed."""
+    with database.transaction() as session:
+        yield from session.execute(statement.execution_options(yield_per=batch)).scalars()
 
 
 def message_record(

@@ -1,4 +1,4 @@
-"""``gateway audit checkpoint|export|verify|retention``."""
+"""``gateway audit checkpoint|export|verify|retention|statistics``."""
 
 from __future__ import annotations
 
@@ -123,3 +123,52 @@ def audit_retention(ctx: click.Context) -> None:
     with gateway_services(settings_of(ctx)) as services:
         deleted = apply_retention(services.database, now=datetime.now(UTC))
     click.echo(f"{len(deleted)} message bodies deleted under retention")
+
+
+@audit.command("statistics")
+@click.option("--since", help="Date or RFC 3339 date-time (UTC midnight for a date), inclusive.")
+@click.option("--until", help="Date or date-time, exclusive (default: now).")
+@click.option("--partner", help="Only this partner's messages (e.g. KR).")
+@click.option("--type", "message_type", help="Only this message type (e.g. seizure-report).")
+@click.option("--direction", type=click.Choice(["in", "out"]), help="Received or sent.")
+@click.option(
+    "--period", type=click.Choice(["day", "week", "month"]), default="day", show_default=True
+)
+@click.option(
+    "--format", "output", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+@click.pass_context
+def audit_statistics(
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    partner: str | None,
+    message_type: str | None,
+    direction: str | None,
+    period: str,
+    output: str,
+) -> None:
+    """Messages per period, partner, direction, type and outcome, from the log (what is counted:
+    gateway/audit/statistics.py); the same JSON and CSV as GET /v1/audit/statistics."""
+    from gateway.api.audit_statistics import statistics_query
+    from gateway.audit.statistics import compute
+    from gateway.errors import GatewayError
+
+    try:
+        query = statistics_query(
+            since=since,
+            until=until,
+            period=period,
+            partner=partner,
+            message_type=message_type,
+            direction=direction,
+            now=datetime.now(UTC),
+        )
+    except GatewayError as error:
+        raise click.BadParameter(error.detail) from error
+    with gateway_services(settings_of(ctx)) as services:
+        statistics = compute(services.database, query)
+    if output == "csv":
+        click.echo(statistics.to_csv(), nl=False)
+    else:
+        click.echo(json.dumps(statistics.to_dict(), indent=2))

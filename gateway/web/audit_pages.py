@@ -1,4 +1,5 @@
-"""The auditors' pages: search the log, open a message's journey with its signature status."""
+"""The auditors' pages: search the log, open a message's journey with its signature status, and
+the exchange statistics (:mod:`gateway.web.audit_statistics_pages`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from gateway.api.params import instant
 from gateway.audit.queries import EventQuery, message_record, search_events
 from gateway.errors import DocumentError, GatewayError, NotFoundError
 from gateway.trust.jws import verify_detached
+from gateway.web.audit_statistics_pages import statistics_pages
 from gateway.web.session import current_user, requires
 
 PAGE = 50
@@ -49,6 +51,8 @@ def signature_status(record: dict[str, Any]) -> str:
 
 
 def audit_pages(web: flask.Blueprint) -> None:
+    statistics_pages(web)
+
     @web.get("/audit/events")
     @requires("auditor")
     def events() -> Any:
