@@ -29,6 +29,7 @@ from starlette.testclient import TestClient
 from gateway.app import build_services, create_app
 from gateway.demo import partner_directories
 from gateway.exchange.delivery import DeliveryWorker, HttpTransport, TransportResponse
+from gateway.people import Person
 from gateway.registry import add_pinned_key
 from gateway.settings import PROJECT_ROOT, load_settings
 from gateway.store import migrate
@@ -194,7 +195,9 @@ def exchange_log(client, services, settings, partner, kr_gateway) -> dict[str, s
     )
     ids["out_held"] = disclose("KR", hold=True)
     ids["out_approved"] = disclose("KR", hold=True)
-    outbound.approve(ids["out_approved"], approver="officer:sato", role="supervisor", now=now())
+    outbound.approve(
+        ids["out_approved"], approver=Person("sato", "Sato", frozenset({"supervisor"})), now=now()
+    )
     # pulled by US (a pull partner) and acknowledged; another still waiting in its inbox
     ids["out_pulled"], ids["out_available"] = disclose("US"), disclose("US")
     item = next(
