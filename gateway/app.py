@@ -29,6 +29,7 @@ from gateway.api.operators import parse_operator_tokens
 from gateway.api.problems import ProblemResponder
 from gateway.api.rate_limits import Allowance, RateLimiter, parse_overrides
 from gateway.api.validation import CompiledParameterValidator, SignedBodyPassThrough
+from gateway.audit.reads import ReadLog
 from gateway.documents.certificate_of_origin import CertificateReader
 from gateway.documents.schemas import JsonSchemas, XmlSchemas, load_spec
 from gateway.documents.seizure_report import SeizureReportReader
@@ -84,6 +85,8 @@ class Services:
     sign_in_address_limiter: RateLimiter
     #: Who is signed in where (pages, CLI, officers on the operator API).
     sessions: Sessions
+    #: Who read what (cases, searches), batched per person.
+    reads: ReadLog
 
 
 def build_reader(
@@ -222,6 +225,7 @@ def build_services(settings: Settings) -> Services:
             idle_seconds=settings.session_idle_seconds,
             lifetime_seconds=settings.session_lifetime_seconds,
         ),
+        ReadLog(database, flush_seconds=settings.read_audit_seconds),
     )
 
 

@@ -115,6 +115,9 @@ class Settings:
     #: many seconds without use, and at the latest this many seconds after sign-in.
     session_idle_seconds: int = 1800
     session_lifetime_seconds: int = 8 * 3600
+    #: Longest a person's reads (cases opened, searches) wait in memory before their batch is
+    #: written to the audit log (at most 100 reads a batch; all are written when a worker stops).
+    read_audit_seconds: int = 60
     #: Where ``gateway login`` keeps its token (mode 0600, in a 0700 directory).
     cli_session_file: Path = Path.home() / ".config" / "customs-gateway" / "session.json"
     #: Refusals recorded one by one for each source nobody answers for (an unauthenticated

@@ -13,6 +13,7 @@ from gateway.api.params import instant
 from gateway.api.signing import json_answer
 from gateway.audit import checkpoints
 from gateway.audit.queries import EventQuery, message_record, search_events
+from gateway.audit.reads import as_mapping
 from gateway.exchange import replay
 
 
@@ -32,7 +33,7 @@ def _caller(token_info: dict[str, Any]) -> str:
 
 
 def get_events(token_info: dict[str, Any], **criteria: Any) -> flask.Response:
-    require_role(token_info, "auditor")
+    actor = require_role(token_info, "auditor")
     query = EventQuery(
         partner=criteria.get("partner"),
         message_id=criteria.get("message_id"),
@@ -45,6 +46,7 @@ def get_events(token_info: dict[str, Any], **criteria: Any) -> flask.Response:
         limit=criteria.get("limit", 100),
     )
     events = search_events(services().database, query)
+    services().reads.record(actor, "events", filters=as_mapping(criteria))
     result: dict[str, Any] = {"events": events}
     if len(events) == query.limit:
         result["next_after"] = events[-1]["log_index"]

@@ -15,6 +15,7 @@ import flask
 
 from gateway.api.acting import acting
 from gateway.api.context import services
+from gateway.audit.reads import as_mapping
 from gateway.documents.hardened import parse_json
 
 
@@ -36,7 +37,14 @@ def list_cases(
     assignee: str | None = None,
     overdue: bool = False,
 ) -> flask.Response:
-    acting(token_info)
+    person = acting(token_info)
+    services().reads.record(
+        person.actor(person.case_role),
+        "case-queue",
+        filters=as_mapping(
+            {"state": state, "partner": partner, "assignee": assignee, "overdue": overdue or None}
+        ),
+    )
     cases = services().cases.queue(
         today=datetime.now(UTC).date(),
         state=state,
@@ -49,7 +57,9 @@ def list_cases(
 
 def get_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
     person = acting(token_info)
-    return flask.jsonify(services().cases.get(case_id, person, now=datetime.now(UTC)))
+    record = services().cases.get(case_id, person, now=datetime.now(UTC))
+    services().reads.record(person.actor(person.case_role), "case", case=case_id)
+    return flask.jsonify(record)
 
 
 def act_on_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
@@ -84,6 +94,7 @@ def preview_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
         answers=body.get("answers", ()),
         markings=body.get("markings"),
     )
+    services().reads.record(person.actor(person.case_role), "case-preview", case=case_id)
     return flask.jsonify(preview.to_dict())
 
 

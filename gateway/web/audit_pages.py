@@ -12,6 +12,7 @@ import flask
 from gateway.api.context import services
 from gateway.api.params import instant
 from gateway.audit.queries import EventQuery, message_record, search_events
+from gateway.audit.reads import as_mapping
 from gateway.errors import DocumentError, GatewayError, NotFoundError
 from gateway.trust.jws import verify_detached
 from gateway.web.audit_statistics_pages import statistics_pages
@@ -72,6 +73,13 @@ def audit_pages(web: flask.Blueprint) -> None:
             limit=PAGE,
         )
         found = search_events(services().database, query)
+        person = current_user()
+        if person is not None:
+            services().reads.record(
+                person.actor("auditor"),
+                "events",
+                filters=as_mapping({**criteria, "after": args.get("after")}),
+            )
         more = len(found) == PAGE
         next_args = (
             {**{k: v for k, v in criteria.items() if v}, "after": found[-1]["log_index"]}

@@ -11,6 +11,7 @@ import flask
 from werkzeug.routing import IntegerConverter, Map
 
 from gateway.api.context import services
+from gateway.audit.reads import as_mapping
 from gateway.errors import GatewayError
 from gateway.review import workflow
 from gateway.web.audit_pages import signature_status
@@ -76,12 +77,17 @@ def case_pages(web: flask.Blueprint) -> None:
             overdue=overdue,
         )
         filters = {"state": state, "partner": partner, "mine": mine, "overdue": overdue}
+        services().reads.record(
+            person.actor(person.case_role), "case-queue", filters=as_mapping(filters)
+        )
         return flask.render_template("cases.html", rows=rows, filters=filters)
 
     @web.get(f"/cases/{CASE_ID}")
     @requires(*CASE_ROLES)
     def case(case_id: int) -> Any:
-        record = services().cases.get(case_id, _person(), now=datetime.now(UTC))
+        person = _person()
+        record = services().cases.get(case_id, person, now=datetime.now(UTC))
+        services().reads.record(person.actor(person.case_role), "case", case=case_id)
         signature = signature_status(record["request"]) if "request" in record else None
         return flask.render_template(
             "case.html",
@@ -120,7 +126,9 @@ def case_pages(web: flask.Blueprint) -> None:
     @web.get(f"/cases/{CASE_ID}/compose")
     @requires(*CASE_ROLES)
     def compose(case_id: int) -> Any:
-        record = services().cases.get(case_id, _person(), now=datetime.now(UTC))
+        person = _person()
+        record = services().cases.get(case_id, person, now=datetime.now(UTC))
+        services().reads.record(person.actor(person.case_role), "case", case=case_id)
         return flask.render_template(
             "compose.html",
             case=record,
@@ -146,6 +154,7 @@ def case_pages(web: flask.Blueprint) -> None:
         except GatewayError as error:
             flask.flash(f"{error.title}: {error.detail}")
             return flask.redirect(flask.url_for("web.case", case_id=case_id), 303)
+        services().reads.record(person.actor(person.case_role), "case-preview", case=case_id)
         return flask.render_template(
             "preview.html",
             case=services().cases.get(case_id, person, now=now),
