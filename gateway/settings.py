@@ -90,6 +90,10 @@ class Settings:
     #: The gateway's own systems allowed to call the operator API: ``name=sha256hex`` pairs,
     #: comma-separated (``gateway operators new-token NAME`` makes one). Empty: none.
     operator_tokens: str = ""
+    #: Tree heads are signed on this cadence, not per call: ``GET /v1/audit/tree-head`` answers
+    #: the latest head while it is younger, so polling shows the log's size at most this often
+    #: (PROTOCOL §8). 0: a head of the log as it is at every call.
+    tree_head_interval_seconds: int = 300
     #: The most seizure reports the hub takes in one signed batch.
     hub_max_batch: int = 1000
     #: Feed the RILO A/P hub: every seizure report stored is decided for the hub and, if the

@@ -17,8 +17,9 @@ from gateway.audit.reads import as_mapping
 from gateway.exchange import replay
 
 
-def _caller(token_info: dict[str, Any]) -> str:
-    """Auditors, or partners (whose assertion is consumed like on any partner call)."""
+def _partner(token_info: dict[str, Any]) -> str | None:
+    """The calling partner (its assertion consumed as on any partner call), or None for an
+    auditor; any other operator is refused."""
     if "assertion" in token_info:
         gateway = services()
         with gateway.database.transaction() as session:
@@ -29,7 +30,8 @@ def _caller(token_info: dict[str, Any]) -> str:
                 skew=timedelta(seconds=gateway.settings.clock_skew_seconds),
             )
         return str(token_info["sub"])
-    return require_role(token_info, "auditor")
+    require_role(token_info, "auditor")
+    return None
 
 
 def get_events(token_info: dict[str, Any], **criteria: Any) -> flask.Response:
@@ -61,10 +63,17 @@ def get_message(message_id: str, token_info: dict[str, Any]) -> flask.Response:
 
 
 def get_tree_head(token_info: dict[str, Any]) -> flask.Response:
-    _caller(token_info)
+    """The head signed on the cadence (``tree_head_interval_seconds``), for partners and auditors
+    alike: an auditor reads the events themselves, and a head of the log as it is this moment
+    is ``gateway audit checkpoint``'s (PROTOCOL §8)."""
+    _partner(token_info)
     gateway = services()
-    head = checkpoints.sign_tree_head(
-        gateway.database, gateway.keyring.active, gateway.settings.gateway_id, datetime.now(UTC)
+    head = checkpoints.cadence_tree_head(
+        gateway.database,
+        gateway.keyring.active,
+        gateway.settings.gateway_id,
+        datetime.now(UTC),
+        timedelta(seconds=gateway.settings.tree_head_interval_seconds),
     )
     body = {
         "tree_size": head.tree_size,
@@ -76,15 +85,21 @@ def get_tree_head(token_info: dict[str, Any]) -> flask.Response:
 
 
 def get_inclusion_proof(token_info: dict[str, Any], index: int, tree_size: int) -> flask.Response:
-    _caller(token_info)
-    leaf, proof = checkpoints.inclusion_proof(services().database, index, tree_size)
+    """Any leaf for an auditor; for a partner, a leaf about its own messages within the latest
+    signed head, anything else answered as a leaf that does not exist (404 ``not-found``)."""
+    partner = _partner(token_info)
+    leaf, proof = checkpoints.inclusion_proof(
+        services().database, index, tree_size, partner=partner
+    )
     body = {"index": index, "tree_size": tree_size, "leaf_hash": leaf.hex()}
     body["proof"] = [p.hex() for p in proof]
     return json_answer(services(), body, token_info=token_info, message_type="inclusion-proof")
 
 
 def get_consistency_proof(token_info: dict[str, Any], first: int, second: int) -> flask.Response:
-    _caller(token_info)
-    proof = checkpoints.consistency_proof(services().database, first, second)
+    """Between any sizes of the log for an auditor; for a partner, up to the latest signed head
+    (a consistency proof names no leaf, so it reveals nothing of any one leaf)."""
+    partner = _partner(token_info)
+    proof = checkpoints.consistency_proof(services().database, first, second, partner=partner)
     body = {"first": first, "second": second, "proof": [p.hex() for p in proof]}
     return json_answer(services(), body, token_info=token_info, message_type="consistency-proof")

@@ -156,9 +156,15 @@ class OriginRegister:
         now: datetime,
     ) -> Certificate:
         """A status notice: cancelled or revoked (exporting party), used or preference granted
-        or refused (importing party)."""
-        certificate = self._held(session, document["certificate"], document["agreement"])
+        or refused (importing party). A notice received names a certificate of its sender's
+        (NotFoundError for another's, as for one not held)."""
         sender = document["administration"]
+        certificate = self._held(
+            session,
+            document["certificate"],
+            document["agreement"],
+            party=sender if direction == "in" else None,
+        )
         if direction == "out" and sender != self._id:
             raise HeaderMismatchError("a notice we send names us as its administration")
         lifecycle.check_sender(
@@ -210,8 +216,14 @@ class OriginRegister:
         now: datetime,
     ) -> OriginVerification:
         """A request about a certificate the asked party issued: we ask (out) about one we
-        received, or a partner asks (in) about one we sent."""
-        certificate = self._held(session, document["certificate"], document["agreement"])
+        received, or a partner asks (in) about one we sent (NotFoundError for another partner's
+        certificate, as for one not held)."""
+        certificate = self._held(
+            session,
+            document["certificate"],
+            document["agreement"],
+            party=partner if direction == "in" else None,
+        )
         # we ask the exporting party about one we received; a partner asks us about one we sent
         held, asked = (
             ("in", certificate.exporting_party)
@@ -299,9 +311,18 @@ class OriginRegister:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _held(self, session: Session, ref: dict[str, Any], agreement: str) -> Certificate:
+    def _held(
+        self, session: Session, ref: dict[str, Any], agreement: str, *, party: str | None = None
+    ) -> Certificate:
+        """The certificate ``ref`` names, issued under ``agreement``. Given ``party`` (a partner
+        naming it), only a certificate that partner exported or imported: another partner's is
+        not found, in the words of one not held, before anything of it (its agreement, its
+        parties) shapes the answer."""
         certificate = self.find(session, ref, lock=True)
-        if certificate is None:
+        if certificate is None or (
+            party is not None
+            and party not in (certificate.exporting_party, certificate.importing_party)
+        ):
             raise NotFoundError(
                 f"no certificate {ref['certificate_number']} of {ref['issue_date']} "
                 f"from {ref['exporting_party']} is held here"

@@ -6,11 +6,14 @@ import base64
 import hashlib
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from gateway.audit import merkle
 from gateway.audit.tree_heads import verify_tree_head
+from gateway.store.models import SignedTreeHead
 from tests.conftest import AUDITOR_TOKEN, OPERATOR_TOKEN
 
 AUDITOR = {"Authorization": f"Bearer {AUDITOR_TOKEN}"}
@@ -135,12 +138,20 @@ def test_partner_checks_its_receipt_against_a_signed_tree_head(
         content_type="application/json",
         message_type="seizure-report",
     )
+    with services.database.transaction() as session:  # the tree-head interval passes
+        session.execute(
+            update(SignedTreeHead).values(
+                signed_at=datetime.now(UTC)
+                - timedelta(seconds=services.settings.tree_head_interval_seconds)
+            )
+        )
     later = verify_tree_head(
         kr.get("/v1/audit/tree-head").json()["signed_tree_head"], list(services.keyring.published)
     )
     consistency = kr.get(
         f"/v1/audit/proofs/consistency?first={signed.tree_size}&second={later.tree_size}"
     ).json()
+    assert later.tree_size > signed.tree_size
     assert merkle.verify_consistency(
         signed.tree_size,
         later.tree_size,
