@@ -48,7 +48,10 @@ def get_events(token_info: dict[str, Any], **criteria: Any) -> flask.Response:
         limit=criteria.get("limit", 100),
     )
     events = search_events(services().database, query)
-    services().reads.record(actor, "events", filters=as_mapping(criteria))
+    filters = ("partner", "message_id", "tag", "actor", "decision", "since", "until", "after")
+    services().reads.record(
+        actor, "events", filters=as_mapping({k: criteria.get(k) for k in filters})
+    )
     result: dict[str, Any] = {"events": events}
     if len(events) == query.limit:
         result["next_after"] = events[-1]["log_index"]

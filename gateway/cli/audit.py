@@ -1,4 +1,4 @@
-"""``gateway audit checkpoint|export|verify|retention|statistics``."""
+"""``gateway audit checkpoint|export|verify|retention|statistics|reads``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from gateway.cli.root import gateway_services, main, settings_of
+from gateway.errors import GatewayError
 
 
 @main.group()
@@ -172,3 +173,26 @@ def audit_statistics(
         click.echo(statistics.to_csv(), nl=False)
     else:
         click.echo(json.dumps(statistics.to_dict(), indent=2))
+
+
+@audit.command("reads")
+@click.argument("actor")
+@click.option("--since", help="From this date or date-time (UTC).")
+@click.option("--until", help="Before this date or date-time (UTC).")
+@click.pass_context
+def audit_reads(ctx: click.Context, actor: str, since: str | None, until: str | None) -> None:
+    """Every read ACTOR (as the log names them: officer:tanaka, auditor:compliance) made: cases
+    opened, searches and their filters, messages, exports, certificate lookups; one JSON line
+    each, in the order of the log."""
+    from gateway.api.params import instant
+    from gateway.audit.reads import reads_of
+    from gateway.store.db import Database
+
+    settings = settings_of(ctx)
+    try:
+        start, end = instant(since), instant(until)
+    except GatewayError as error:
+        raise click.BadParameter(error.detail) from error
+    with Database(settings.database_url) as database:
+        for read in reads_of(database, actor, start=start, end=end):
+            click.echo(json.dumps(read, ensure_ascii=False))
