@@ -316,19 +316,20 @@ class Cases:
         answers: Sequence[Mapping[str, Any]],
         markings: Mapping[str, str] | None,
     ) -> dict[str, Any]:
-        """The assistance answer a decision sends (PROTOCOL's AssistanceAnswer)."""
+        """The assistance answer a decision sends (PROTOCOL's AssistanceAnswer); DocumentError
+        for an answer (``answered``, ``partially-answered``) with no answer text, at preview as
+        at decision."""
+        if outcome in ("answered", "partially-answered") and not any(
+            str(a.get("answer", "")).strip() for a in answers
+        ):
+            raise DocumentError(f"a decision {outcome} needs the answer to at least one question")
         document: dict[str, Any] = {
             "answering_administration": self._id,
             "in_reply_to": case.request_id,
-            "outcome": workflow.ANSWER_OUTCOME[outcome],
+            "outcome": outcome,
         }
-        if reason is not None:
-            document["reason"] = (
-                reason
-                if reason
-                in ("outside-scope", "no-legal-basis", "confidentiality", "insufficient-detail")
-                else "other"
-            )
+        if reason is not None:  # the vocabulary is the schema's: it goes out as chosen
+            document["reason"] = reason
         if answers:
             document["answers"] = [dict(a) for a in answers]
         document["markings"] = {"originator": self._id, **DEFAULT_MARKINGS, **dict(markings or {})}

@@ -3,11 +3,13 @@ and who may take it. No I/O; :mod:`gateway.review.cases` applies them.
 
 A case is either a partner's **request** for assistance::
 
-    received → assigned → in-review → approved | partially-approved | refused
-                                       | clarification-requested → answered → closed
+    received → assigned → in-review → answered | partially-answered | refused
+                                       | clarification-requested → released → closed
 
-(the decision composes the answer, held until approved; ``return`` sends a held answer back to
-review), or an outgoing **disclosure** drafted by an officer::
+(the decision composes the answer, held until a second person approves it, which releases it;
+``return`` sends a held answer back to review). A decision is named as the answer names its
+outcome, so the pages, the API and the message say the same word. Or an outgoing
+**disclosure** drafted by an officer::
 
     drafted → in-review → approved → (sent, once the partner's receipt is stored)
                         ↘ refused
@@ -21,7 +23,8 @@ from gateway.errors import ForbiddenError, StateConflictError
 
 #: Roles that work cases; a supervisor can do everything an officer can.
 CASE_ROLES = frozenset({"officer", "supervisor"})
-OUTCOMES = ("approved", "partially-approved", "refused", "clarification-requested")
+#: The decisions on a request: the ``outcome`` the answer carries (PROTOCOL's assistance-answer).
+OUTCOMES = ("answered", "partially-answered", "refused", "clarification-requested")
 #: The controlled vocabulary of reasons (refusal, partial approval, clarification, return).
 REASONS = (
     "outside-scope",
@@ -32,13 +35,6 @@ REASONS = (
     "disproportionate-burden",
     "other",
 )
-#: The answer's ``outcome`` (PROTOCOL's assistance-answer) for each decision.
-ANSWER_OUTCOME = {
-    "approved": "answered",
-    "partially-approved": "partially-answered",
-    "refused": "refused",
-    "clarification-requested": "clarification-requested",
-}
 OPEN_STATES = frozenset({"received", "assigned", "in-review", "drafted", *OUTCOMES})
 
 
@@ -55,9 +51,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("assign", "request", frozenset({"received", "assigned", "in-review"}), "assigned"),
     Action("start-review", "request", frozenset({"assigned"}), "in-review"),
     Action("decide", "request", frozenset({"in-review"}), None),
-    Action("approve", "request", frozenset(OUTCOMES), "answered"),
+    Action("approve", "request", frozenset(OUTCOMES), "released"),
     Action("return", "request", frozenset(OUTCOMES), "in-review"),
-    Action("close", "request", frozenset({"answered"}), "closed"),
+    Action("close", "request", frozenset({"released"}), "closed"),
     Action("submit", "disclosure", frozenset({"drafted"}), "in-review"),
     Action("approve", "disclosure", frozenset({"in-review"}), "approved"),
     Action("refuse", "disclosure", frozenset({"in-review"}), "refused"),
@@ -98,7 +94,7 @@ def transition(
     if name == "decide":
         if outcome not in OUTCOMES:
             raise StateConflictError(f"a decision is one of {', '.join(OUTCOMES)}")
-        if outcome != "approved" and reason is None:
+        if outcome != "answered" and reason is None:
             raise StateConflictError(f"a decision {outcome} needs its reason")
         return outcome
     if name == "return" and reason is None:

@@ -96,14 +96,14 @@ def test_answer_is_previewed_approved_with_four_eyes_and_delivered(chromium: Bro
 
     open_case(page, "request 0001")
     expect(page.get_by_text("verified: signed by NO")).to_be_visible()
-    compose(page, "approved", answer="The exporter was not known to us.", code="H2")
+    compose(page, "answered", answer="The exporter was not known to us.", code="H2")
     expect(page.get_by_role("heading", name="What NO will receive")).to_be_visible()
     expect(
         page.get_by_text("a second officer (a supervisor other than the drafter)")
     ).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "review-preview.png"), full_page=True)
     page.get_by_role("button", name="Submit the answer for approval").click()
-    expect(page.locator("dd strong")).to_have_text("approved")
+    expect(page.locator("dd strong")).to_have_text("answered")
 
     # the drafter is offered no way to release it
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
@@ -115,7 +115,7 @@ def test_answer_is_previewed_approved_with_four_eyes_and_delivered(chromium: Bro
     expect(page.get_by_text("The exporter was not known to us.").first).to_be_visible()
     page.go_back()
     page.get_by_role("button", name="Approve").click()
-    expect(page.locator("dd strong")).to_have_text("answered")
+    expect(page.locator("dd strong")).to_have_text("released")
 
     delivered = run(gateways["jp_env"], "worker", "--once")
     assert delivered.returncode == 0, delivered.stderr
@@ -141,7 +141,7 @@ def test_refused_case_carries_its_reason(chromium: Browser, gateways):
     sign_in(page, base, "sato")
     open_case(page, "request 0002")
     page.get_by_role("button", name="Approve").click()
-    expect(page.locator("dd strong")).to_have_text("answered")
+    expect(page.locator("dd strong")).to_have_text("released")
 
 
 def test_analyst_is_kept_out_of_the_review_pages(chromium: Browser, gateways):

@@ -241,3 +241,26 @@ def test_the_database_never_holds_a_session_token(services, people):
             {c.name: str(getattr(row, c.name)) for c in AccountSession.__table__.columns}
         )
     assert opened.token not in stored
+
+
+def test_an_answer_with_no_answer_text_is_refused_at_preview(client, kr_case):
+    for action in ("assign", "start-review"):
+        assert act(client, kr_case, "tanaka", action).status_code == 200
+    for answers in ([], [{"question": 0, "answer": "   "}]):
+        preview = api(
+            client,
+            "POST",
+            f"/v1/cases/{kr_case}/preview",
+            "tanaka",
+            {"outcome": "answered", "answers": answers},
+        )
+        assert preview.status_code == 422, preview.text
+        assert "answer to at least one question" in preview.json()["detail"]
+
+
+def test_the_reason_an_officer_picks_reaches_the_answer_unchanged(client, services, kr_case):
+    case = decide_alone(client, kr_case, "tanaka")  # reason ongoing-investigation
+    (outgoing,) = case["outgoing"]
+    body = json.loads(held(services, outgoing["message_id"]).body)
+    assert (body["outcome"], body["reason"]) == ("refused", "ongoing-investigation")
+    assert case["state"] == "refused"

@@ -53,7 +53,7 @@ def decide_answered(client, case_id: int, officer: str = "tanaka", handling_code
         case_id,
         officer,
         "decide",
-        outcome="approved",
+        outcome="answered",
         answers=[{"question": 0, "answer": "The exporter was unknown to us."}],
         markings={"handling_code": handling_code, "tlp": "TLP:AMBER"},
     )
@@ -76,7 +76,7 @@ def test_answer_goes_out_only_after_a_second_officer_approves_it(client, service
     decided = decide_answered(client, case_id)
     assert decided.status_code == 200, decided.text
     case = decided.json()
-    assert case["state"] == "approved"
+    assert case["state"] == "answered"
     (held,) = case["outgoing"]
     assert (held["state"], held["created_by"]) == ("awaiting-review", "officer:tanaka")
 
@@ -88,7 +88,7 @@ def test_answer_goes_out_only_after_a_second_officer_approves_it(client, service
     assert act(client, case_id, "tanaka", "approve").json()["type"] == PROBLEMS + "forbidden"
     approved = act(client, case_id, "sato", "approve")
     assert approved.status_code == 200, approved.text
-    assert approved.json()["state"] == "answered"
+    assert approved.json()["state"] == "released"
     with services.database.transaction() as session:
         row = session.execute(select(OutboxMessage)).scalar_one()
     assert (row.state, row.approved_by) == ("queued", "officer:sato")
@@ -108,7 +108,7 @@ def test_answer_whose_text_names_a_person_needs_a_second_officer_even_under_h1(c
     decide_answered(client, case_id, handling_code="H1")
     alone = act(client, case_id, "tanaka", "approve")
     assert alone.status_code == 403 and "four eyes" in alone.json()["detail"]
-    assert act(client, case_id, "sato", "approve").json()["state"] == "answered"
+    assert act(client, case_id, "sato", "approve").json()["state"] == "released"
 
 
 def test_illegal_transitions_are_refused(client, case_id):
@@ -116,7 +116,7 @@ def test_illegal_transitions_are_refused(client, case_id):
         response = act(client, case_id, "tanaka", action)
         assert response.status_code == 409, (action, response.text)
         assert response.json()["type"] == PROBLEMS + "state-conflict"
-    response = act(client, case_id, "tanaka", "decide", outcome="approved")
+    response = act(client, case_id, "tanaka", "decide", outcome="answered")
     assert response.json()["type"] == PROBLEMS + "state-conflict"
 
 
@@ -165,9 +165,15 @@ def test_sending_an_answer_back_withdraws_it_before_it_goes(client, services, ca
     with services.database.transaction() as session:
         assert session.execute(select(OutboxMessage.state)).scalar_one() == "withdrawn"
     again = act(
-        client, case_id, "tanaka", "decide", outcome="partially-approved", reason="confidentiality"
+        client,
+        case_id,
+        "tanaka",
+        "decide",
+        outcome="partially-answered",
+        reason="confidentiality",
+        answers=[{"question": 0, "answer": "Only part of it can be told."}],
     )
-    assert again.json()["state"] == "partially-approved"
+    assert again.json()["state"] == "partially-answered"
 
 
 def test_every_transition_is_an_audit_event_naming_the_officer(client, services, case_id):
@@ -187,8 +193,8 @@ def test_every_transition_is_an_audit_event_naming_the_officer(client, services,
         ("review:case:opened", "system:review", None, "received"),
         ("officer:case:assign", "officer:tanaka", None, "tanaka"),
         ("officer:case:start-review", "officer:tanaka", "assigned", "in-review"),
-        ("officer:case:decide", "officer:tanaka", "in-review", "approved"),
-        ("officer:case:approve", "supervisor:sato", "approved", "answered"),
+        ("officer:case:decide", "officer:tanaka", "in-review", "answered"),
+        ("officer:case:approve", "supervisor:sato", "answered", "released"),
     ]
 
 

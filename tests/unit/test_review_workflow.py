@@ -18,10 +18,10 @@ def test_a_request_goes_from_received_to_closed():
         ("start-review", {}, "in-review"),
         (
             "decide",
-            {"outcome": "partially-approved", "reason": "confidentiality"},
-            "partially-approved",
+            {"outcome": "partially-answered", "reason": "confidentiality"},
+            "partially-answered",
         ),
-        ("approve", {}, "answered"),
+        ("approve", {}, "released"),
         ("close", {}, "closed"),
     ):
         state = workflow.transition("request", state, name, roles=OFFICER, **extra)
@@ -41,19 +41,19 @@ def test_a_draft_goes_from_drafted_to_approved():
         ("received", "decide"),
         ("assigned", "approve"),
         ("in-review", "close"),
-        ("answered", "decide"),
+        ("released", "decide"),
         ("closed", "assign"),
-        ("approved", "assign"),
+        ("answered", "assign"),
     ],
 )
 def test_illegal_request_transitions_are_refused(state, name):
     with pytest.raises(StateConflictError):
-        workflow.transition("request", state, name, roles=OFFICER, outcome="approved")
+        workflow.transition("request", state, name, roles=OFFICER, outcome="answered")
 
 
 def test_an_answer_sent_back_returns_to_review_with_a_reason():
     with pytest.raises(StateConflictError, match="reason"):
-        workflow.transition("request", "approved", "return", roles=SUPERVISOR)
+        workflow.transition("request", "answered", "return", roles=SUPERVISOR)
     assert (
         workflow.transition("request", "refused", "return", roles=SUPERVISOR, reason="other")
         == "in-review"
@@ -79,9 +79,19 @@ def test_only_officers_and_supervisors_act(roles):
 
 
 def test_available_actions_follow_the_state():
-    assert workflow.available("request", "approved", OFFICER) == ["approve", "return"]
+    assert workflow.available("request", "answered", OFFICER) == ["approve", "return"]
     assert workflow.available("disclosure", "in-review", OFFICER) == [
         "approve",
         "refuse",
         "assign",
     ]
+
+
+def test_every_reason_and_outcome_the_pages_offer_is_one_the_answer_schema_takes():
+    """One vocabulary: what an officer picks goes out as picked (no "other" in its place)."""
+    from gateway.documents.schemas import load_spec
+    from gateway.settings import Settings
+
+    answer = load_spec(Settings().spec_path)["components"]["schemas"]["AssistanceAnswer"]
+    assert set(workflow.REASONS) == set(answer["properties"]["reason"]["enum"])
+    assert set(workflow.OUTCOMES) == set(answer["properties"]["outcome"]["enum"])
