@@ -256,3 +256,17 @@ def test_password_guessing_across_account_names_from_one_address_is_limited(
     assert excess["problems"] == {"sign-in-failed": 2, "too-many-attempts": 3}
     assert excess["paths"] == {"/web/login": 5}
     assert len(alone) + excess["count"] == 7  # every attempt, one way or the other
+
+
+def test_a_copied_cookie_opens_nothing_after_sign_out(settings, services, browser):
+    """The session is held by the server: signing out ends it for every copy of the cookie."""
+    sign_in(browser, "ito")
+    copied = dict(browser.cookies)
+    with TestClient(create_app(settings, services), base_url="https://testserver") as thief:
+        thief.cookies.update(copied)
+        assert thief.get("/web/audit/events", follow_redirects=False).status_code == 200
+        page = browser.get("/web/audit/events")
+        browser.post("/web/logout", data={"csrf": csrf(page.text)})
+        after = thief.get("/web/audit/events", follow_redirects=False)
+    assert after.status_code == 302 and "/web/login" in after.headers["location"]
+    assert "web:session:closed" in tags(services)
