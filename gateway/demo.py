@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from gateway.files import private_directory, write_private
 from gateway.origin.synthetic import authority_name
 from gateway.registry import Registry, add_authority_certificate, add_pinned_key
 from gateway.settings import PROJECT_ROOT
@@ -65,9 +66,10 @@ def partner_directories(
     """The partner's view: itself (self), JP under the frameworks JP's registry lists for it."""
     ours = Registry.load(PROJECT_ROOT / "partners").get(partner_id)
     partners, policies = root / "partners", root / "policies"
-    partners.mkdir(parents=True, exist_ok=True)
-    policies.mkdir(exist_ok=True)
-    (partners / f"{partner_id}.yaml").write_text(
+    private_directory(partners)
+    private_directory(policies)
+    write_private(
+        partners / f"{partner_id}.yaml",
         yaml.safe_dump(
             {
                 "id": partner_id,
@@ -78,7 +80,7 @@ def partner_directories(
                 "frameworks": [],
                 "keys": [],
             }
-        )
+        ),
     )
     frameworks = [
         {
@@ -90,7 +92,8 @@ def partner_directories(
         }
         for f in ours.frameworks
     ]
-    (partners / "JP.yaml").write_text(
+    write_private(
+        partners / "JP.yaml",
         yaml.safe_dump(
             {
                 "id": "JP",
@@ -101,7 +104,7 @@ def partner_directories(
                 "frameworks": frameworks,
                 "keys": [],
             }
-        )
+        ),
     )
     for name in ("frameworks.yaml", "release.yaml", "hub.yaml", "schema.json"):
         shutil.copy(PROJECT_ROOT / "policies" / name, policies / name)
@@ -115,7 +118,7 @@ def prepare(
     jp = Installation("JP", root / "JP", jp_port)
     partner = Installation(partner_id, root / partner_id, partner_port)
     for installation in (jp, partner):
-        installation.root.mkdir(parents=True, exist_ok=True)
+        private_directory(installation.root)
         migrate.upgrade(f"sqlite:///{installation.root / 'gateway.sqlite3'}")
         key_file = installation.root / "keys" / f"{installation.gateway_id}.private.jwk"
         if not key_file.exists():
@@ -149,7 +152,7 @@ def hub_registry(root: Path) -> Path:
     """The RILO A/P hub's own view of the registry: itself as ``self``, every administration
     (Japan included) as a partner; the committed files otherwise."""
     directory = root / "hub-partners"
-    directory.mkdir(parents=True, exist_ok=True)
+    private_directory(directory)
     for path in (PROJECT_ROOT / "partners").iterdir():
         if path.suffix != ".yaml":
             shutil.copy(path, directory / path.name)
@@ -159,5 +162,5 @@ def hub_registry(root: Path) -> Path:
             data["kind"] = "self"
         elif data["kind"] == "self":
             data["kind"] = "administration"
-        (directory / path.name).write_text(yaml.safe_dump(data), encoding="utf-8")
+        write_private(directory / path.name, yaml.safe_dump(data))
     return directory
