@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from gateway.errors import ConfigurationError
 from gateway.exchange.inbound import Inbound
 from gateway.exchange.outbound import Outbound
 from gateway.exchange.refusals import RefusalLog
+from gateway.files import write_private
 from gateway.origin.register import OriginRegister
 from gateway.origin.service import Origin
 from gateway.people import Accounts
@@ -274,18 +274,16 @@ def create_app(
 
 
 def _web_secret(path: Path) -> bytes:
-    """The session-signing secret, created (0600) on first use."""
+    """The session-signing secret, created on first use (0600, its missing directories 0700,
+    whatever the umask)."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         secret = secrets.token_bytes(32)
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            write_private(path, secret, exclusive=True)
         except FileExistsError:  # another worker made it a moment ago
             return path.read_bytes()
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secret)
         return secret
 
 

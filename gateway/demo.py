@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from gateway.files import private_directory, write_private
 from gateway.origin.synthetic import authority_name
 from gateway.registry import Registry, add_authority_certificate, add_pinned_key
 from gateway.settings import PROJECT_ROOT
@@ -66,9 +67,10 @@ def partner_directories(
     """The partner's view: itself (self), JP under the frameworks JP's registry lists for it."""
     ours = Registry.load(PROJECT_ROOT / "partners").get(partner_id)
     partners, policies = root / "partners", root / "policies"
-    partners.mkdir(parents=True, exist_ok=True)
-    policies.mkdir(exist_ok=True)
-    (partners / f"{partner_id}.yaml").write_text(
+    private_directory(partners)
+    private_directory(policies)
+    write_private(
+        partners / f"{partner_id}.yaml",
         yaml.safe_dump(
             {
                 "id": partner_id,
@@ -79,7 +81,7 @@ def partner_directories(
                 "frameworks": [],
                 "keys": [],
             }
-        )
+        ),
     )
     frameworks = [
         {
@@ -91,7 +93,8 @@ def partner_directories(
         }
         for f in ours.frameworks
     ]
-    (partners / "JP.yaml").write_text(
+    write_private(
+        partners / "JP.yaml",
         yaml.safe_dump(
             {
                 "id": "JP",
@@ -102,7 +105,7 @@ def partner_directories(
                 "frameworks": frameworks,
                 "keys": [],
             }
-        )
+        ),
     )
     for name in ("frameworks.yaml", "release.yaml", "hub.yaml", "schema.json"):
         shutil.copy(PROJECT_ROOT / "policies" / name, policies / name)
@@ -116,7 +119,7 @@ def prepare(
     jp = Installation("JP", root / "JP", jp_port)
     partner = Installation(partner_id, root / partner_id, partner_port)
     for installation in (jp, partner):
-        installation.root.mkdir(parents=True, exist_ok=True)
+        private_directory(installation.root)
         migrate.upgrade(f"sqlite:///{installation.root / 'gateway.sqlite3'}")
         key_file = installation.root / "keys" / f"{installation.gateway_id}.private.jwk"
         if not key_file.exists():
@@ -150,7 +153,7 @@ def hub_registry(root: Path) -> Path:
     """The RILO A/P hub's own view of the registry: itself as ``self``, every administration
     (Japan included) as a partner; the committed files otherwise."""
     directory = root / "hub-partners"
-    directory.mkdir(parents=True, exist_ok=True)
+    private_directory(directory)
     for path in (PROJECT_ROOT / "partners").iterdir():
         if path.suffix != ".yaml":
             shutil.copy(path, directory / path.name)
@@ -160,5 +163,5 @@ def hub_registry(root: Path) -> Path:
             data["kind"] = "self"
         elif data["kind"] == "self":
             data["kind"] = "administration"
-        (directory / path.name).write_text(yaml.safe_dump(data), encoding="utf-8")
+        write_private(directory / path.name, yaml.safe_dump(data))
     return directory

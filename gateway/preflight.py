@@ -4,10 +4,18 @@
 returns findings, each an ``error`` or a ``warning``. ``gateway check-config`` prints them;
 ``gateway serve`` prints them too and refuses to start on any error when ``production`` is set,
 and, always, when the disk is nearly full where the gateway writes.
+
+A file or directory of the installation that group or others may read or write (the SQLite
+database and its ``-wal``/``-shm``/``-journal``, the web secret, the directories the gateway writes
+into) is an error for ``check-config``, with the ``chmod`` that fixes it; ``gateway serve`` only
+warns of it, even in production (:attr:`Finding.serve_warns`): an existing installation keeps
+running while its operator tightens the modes. Private keys others can read stay a reason not to
+start in production.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import shutil
 import stat
@@ -15,7 +23,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.files import loose_bits
 from gateway.settings import PROJECT_ROOT, Settings
+from gateway.store.db import sqlite_file
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
@@ -25,9 +35,16 @@ class Finding:
     level: str  # error | warning
     setting: str
     message: str
+    #: ``gateway serve`` starts anyway, with this as a warning (even in production): the loose
+    #: mode of an existing file or directory; ``check-config`` still fails on it.
+    serve_warns: bool = False
 
     def __str__(self) -> str:
         return f"{self.level}: {self.setting}: {self.message}"
+
+    def at_start(self) -> Finding:
+        """This finding as ``gateway serve`` reports it."""
+        return dataclasses.replace(self, level="warning") if self.serve_warns else self
 
 
 def is_loopback(host: str) -> bool:
@@ -42,8 +59,9 @@ def is_loopback(host: str) -> bool:
 def written_directories(settings: Settings) -> list[Path]:
     """Where the gateway writes: the SQLite file's directory, keys, pins, the web secret."""
     places = [settings.keys_dir, settings.key_pins_dir, settings.web_secret_file.parent]
-    if settings.is_sqlite:
-        places.insert(0, Path(settings.database_url.removeprefix("sqlite:///")).parent)
+    database = sqlite_file(settings.database_url)
+    if database is not None:
+        places.insert(0, database.parent)
     return places
 
 
@@ -90,7 +108,11 @@ def key_findings(settings: Settings) -> list[Finding]:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             findings.append(
-                Finding("error", "keys_dir", f"{path} is mode {mode:o}; private keys must be 0600")
+                Finding(
+                    "error",
+                    "keys_dir",
+                    f"{path} is mode {mode:o}; private keys must be 0600: chmod 600 {path}",
+                )
             )
     if not settings.production:
         return findings
@@ -123,6 +145,66 @@ def key_findings(settings: Settings) -> list[Finding]:
             )
         )
     return findings
+
+
+def _who(bits: int) -> str:
+    """``0o044`` → "readable by group and others"."""
+    access = [
+        verb
+        for verb, mask in (("readable", 0o044), ("writable", 0o022), ("searchable", 0o011))
+        if bits & mask
+    ]
+    whom = [who for who, mask in (("group", 0o070), ("others", 0o007)) if bits & mask]
+    return f"{' and '.join(access)} by {' and '.join(whom)}"
+
+
+def _mode_finding(setting: str, path: Path, private_mode: int) -> Finding | None:
+    """An error if ``path`` exists and gives group or others any access."""
+    try:
+        bits = loose_bits(path)
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return None
+    if not bits:
+        return None
+    return Finding(
+        "error",
+        setting,
+        f"{path} is mode {mode:o} ({_who(bits)}); only the gateway's user may have access: "
+        f"chmod {private_mode:o} {path}",
+        serve_warns=True,
+    )
+
+
+def _database_files(settings: Settings) -> Iterator[Path]:
+    database = sqlite_file(settings.database_url)
+    if database is None:
+        return
+    yield database
+    for suffix in ("-wal", "-shm", "-journal"):
+        yield database.with_name(database.name + suffix)
+
+
+def file_mode_findings(settings: Settings) -> list[Finding]:
+    """The SQLite files and the web secret, and the directories the gateway writes into, where
+    group or others have access (private keys: :func:`key_findings`)."""
+    files = [
+        *(("database_url", path) for path in _database_files(settings)),
+        ("web_secret_file", settings.web_secret_file),
+    ]
+    directories = {}  # one finding a directory, under the first setting that names it
+    database = sqlite_file(settings.database_url)
+    if database is not None:
+        directories[database.parent.resolve()] = ("database_url", database.parent)
+    for setting, directory in (
+        ("keys_dir", settings.keys_dir),
+        ("key_pins_dir", settings.key_pins_dir),
+        ("web_secret_file", settings.web_secret_file.parent),
+    ):
+        directories.setdefault(directory.resolve(), (setting, directory))
+    found = [_mode_finding(setting, path, 0o600) for setting, path in files]
+    found += [_mode_finding(setting, path, 0o700) for setting, path in directories.values()]
+    return [finding for finding in found if finding is not None]
 
 
 def transport_findings(settings: Settings) -> list[Finding]:
@@ -204,6 +286,7 @@ def check(settings: Settings) -> list[Finding]:
     findings = [
         *disk_findings(settings),
         *key_findings(settings),
+        *file_mode_findings(settings),
         *transport_findings(settings),
         *operation_findings(settings),
     ]

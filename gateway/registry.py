@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigurationError, UnknownPartnerError
+from gateway.files import write_private
 from gateway.trust.keys import PinnedKey, read_jwk_file
 from gateway.trust.xmldsig import AuthorityCertificate
 from gateway.yamlconfig import load_checked
@@ -177,12 +178,11 @@ def add_authority_certificate(
     the new one beside the old, which stays valid until its own not-after date)."""
     existing = _authority_pins(key_pins_dir, administration_id)
     kept = [p for p in existing if p.get("certificate") != certificate.pem]
-    key_pins_dir.mkdir(parents=True, exist_ok=True)
-    _authority_pins_path(key_pins_dir, administration_id).write_text(
+    write_private(
+        _authority_pins_path(key_pins_dir, administration_id),
         json.dumps(
             [*kept, {"name": certificate.authority, "certificate": certificate.pem}], indent=2
         ),
-        encoding="utf-8",
     )
 
 
@@ -241,6 +241,5 @@ def add_pinned_key(key_pins_dir: Path, partner_id: str, jwk: Mapping[str, Any]) 
     path = key_pins_dir / f"{partner_id}.jwks.json"
     existing = _pinned_keys(key_pins_dir, partner_id) if path.exists() else []
     kept = [k for k in existing if PinnedKey.from_jwk(k).kid != key.kid]
-    key_pins_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"keys": [*kept, dict(key.public_jwk)]}, indent=2), encoding="utf-8")
+    write_private(path, json.dumps({"keys": [*kept, dict(key.public_jwk)]}, indent=2))
     return key

@@ -23,10 +23,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``gateway ARGS``; ``timeout`` guards against a hang (it measures nothing)."""
+def run(
+    env: dict[str, str], *args: str, timeout: float = 60, umask: int = -1
+) -> subprocess.CompletedProcess[str]:
+    """``gateway ARGS`` to its end (under ``umask``, if one is given); ``timeout`` guards
+    against a hang (it measures nothing)."""
     return subprocess.run(
-        [*GATEWAY, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [*GATEWAY, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        umask=umask,
     )
 
 
@@ -76,12 +85,13 @@ def gateway_environment(tmp_path: Path, database_url: str, **extra: str) -> dict
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[str]:
-    """``gateway serve`` until the block ends; yields its base URL once it is ready."""
+def serving(env: dict[str, str], log: Path, *, umask: int = -1) -> Iterator[str]:
+    """``gateway serve`` (under ``umask``, if one is given) until the block ends; yields its base
+    URL once it is ready."""
     base = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [*GATEWAY, "serve"], env=env, stdout=output, stderr=subprocess.STDOUT
+            [*GATEWAY, "serve"], env=env, stdout=output, stderr=subprocess.STDOUT, umask=umask
         )
     try:
         deadline = time.monotonic() + 30

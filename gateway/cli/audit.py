@@ -12,6 +12,7 @@ import click
 
 from gateway.cli.root import gateway_services, main, settings_of
 from gateway.errors import GatewayError
+from gateway.files import write_private
 
 
 @main.group()
@@ -49,7 +50,8 @@ def audit_checkpoint(ctx: click.Context) -> None:
 def audit_export(
     ctx: click.Context, start: datetime, end: datetime, out: Path, auditor: str
 ) -> None:
-    """Write the events of [FROM, TO) with everything needed to verify them offline."""
+    """Write the events of [FROM, TO) with everything needed to verify them offline, to a file
+    only its owner can read (0600, replacing an existing file's content and mode)."""
     from gateway.audit.export import export_log
 
     settings = settings_of(ctx)
@@ -64,7 +66,7 @@ def audit_export(
             actor=f"auditor:{auditor}",
             now=datetime.now(UTC),
         )
-    out.write_text(json.dumps(data), encoding="utf-8")
+    write_private(out, json.dumps(data))  # 0600: events name people and carry their data
     click.echo(
         f"{len(data['events'])} events, {len(data['messages'])} messages, "
         f"tree size {len(data['leaf_hashes'])} → {out}"

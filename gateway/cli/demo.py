@@ -13,6 +13,7 @@ import click
 import httpx
 
 from gateway.cli.root import main
+from gateway.files import open_private, write_private
 from gateway.settings import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "specs" / "samples" / "seizure-report.json"
@@ -24,7 +25,7 @@ def _report_of(admin: str, directory: Path) -> Path:
     document["report_id"] = f"{admin}-DEMO-0001"
     document["markings"] = {"originator": admin, "handling_code": "H0", "tlp": "TLP:GREEN"}
     path = directory / f"report-{admin}.json"
-    path.write_text(json.dumps(document, indent=2))
+    write_private(path, json.dumps(document, indent=2))
     return path
 
 
@@ -98,7 +99,7 @@ def demo(partner: str, root: Path, jp_port: int, partner_port: int, exit_after: 
     servers = []
     try:
         for installation in (jp, other):
-            log = (installation.root / "serve.log").open("w")
+            log = open_private(installation.root / "serve.log")
             # this same program, fixed arguments
             server = subprocess.Popen(  # nosec B603
                 [sys.executable, "-m", "gateway", "serve"],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
@@ -20,10 +19,7 @@ def migrate(ctx: click.Context) -> None:
     from gateway.store import migrate as migrations
 
     settings = settings_of(ctx)
-    if settings.is_sqlite:
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True
-        )
+    # a new SQLite file is created 0600, its missing directories 0700 (gateway.store.db)
     migrations.upgrade(settings.database_url)
     click.echo("database is at the newest migration")
 
@@ -92,11 +88,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 
 
 def refuse_unsafe_start(settings: Settings) -> None:
-    """Print what :mod:`gateway.preflight` found; stop on a full disk, and on any error in
-    production."""
+    """Print what :mod:`gateway.preflight` found (on stderr); stop on a full disk, and on any
+    error in production. A file or directory others may read is only a warning here: the
+    installation keeps running while its operator fixes the mode (check-config fails on it)."""
     from gateway import preflight
 
-    findings = preflight.check(settings)
+    findings = [finding.at_start() for finding in preflight.check(settings)]
     for finding in findings:
         click.echo(str(finding), err=True)
     fatal = [
@@ -115,7 +112,8 @@ def refuse_unsafe_start(settings: Settings) -> None:
 @click.pass_context
 def check_config(ctx: click.Context) -> None:
     """Report unsafe settings: debug logging, plaintext HTTP off loopback, development or
-    readable keys, a nearly full disk. Exit 1 if anything is an error."""
+    readable keys, a database, web secret or directory others may read, a nearly full disk.
+    Exit 1 if anything is an error."""
     from gateway import preflight
 
     settings = settings_of(ctx)

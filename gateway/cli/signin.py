@@ -11,7 +11,6 @@ may do, as on the pages and the API. No command takes a typed officer's name.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sys
 from datetime import UTC, datetime
@@ -23,25 +22,13 @@ import click
 from gateway import duties
 from gateway.cli.root import gateway_services, main, settings_of
 from gateway.errors import RateLimitedError
+from gateway.files import write_private
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
     from gateway.app import Services
     from gateway.people import Person
     from gateway.sessions import Opened
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only, whatever the umask or the mode
-    an earlier file had."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path.parent, 0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(descriptor, 0o600)
-        os.write(descriptor, text.encode())
-    finally:
-        os.close(descriptor)
 
 
 def _stored(settings: Settings) -> dict[str, str] | None:
@@ -54,7 +41,7 @@ def _stored(settings: Settings) -> dict[str, str] | None:
 
 def remember(settings: Settings, person: Person, opened: Opened) -> None:
     """Keep ``opened`` as the CLI's sign-in for this gateway (``cli_session_file``, 0600)."""
-    _write_private(
+    write_private(
         settings.cli_session_file,
         json.dumps(
             {

@@ -11,6 +11,10 @@ sends each with a fresh assertion and its stored signature, outside any database
   never sooner than the partner's ``Retry-After`` (its rate limit, its own outage).
 * Any other 4xx is the partner's considered refusal (e.g. its policy): ``failed`` at once, its
   problem stored; retrying blindly would only repeat it.
+* What the partner wrote is bounded before it is stored anywhere (the outbox row's
+  ``last_error`` and ``problem``, the audit event, the log): its problem's known members only,
+  each string cut to a few hundred characters (:func:`gateway.client.bounded.partner_problem`),
+  and every reason, which may quote it, too (:data:`MAX_REASON`).
 * A worker that dies leaves its claims to expire; another worker takes them over. The partner's
   idempotency (same id, same body → the same receipt) makes the second send harmless.
 
@@ -34,7 +38,12 @@ import httpx
 from sqlalchemy import or_, select
 
 from gateway.audit import log as audit_log
-from gateway.client.bounded import AnswerOutOfBounds, read_bounded
+from gateway.client.bounded import (
+    AnswerOutOfBounds,
+    bounded_text,
+    partner_problem,
+    read_bounded,
+)
 from gateway.client.partner import retry_after_of
 from gateway.errors import GatewayError
 from gateway.exchange.receipts import check_receipt
@@ -60,6 +69,9 @@ PATHS = {
     "seizure-report-batch": "/v1/hub/seizure-report-batches",
 }
 RETRYABLE_4XX = frozenset({408, 425, 429})
+#: The most characters of an attempt's reason kept (it may quote the partner: a problem's
+#: ``type``, a key id in its receipt's header, its HTTP library's error).
+MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -239,7 +251,7 @@ class DeliveryWorker:
         if response.status in (200, 202):
             return self._check_receipt(message, partner.keys, partner.delivery, response)
         if 400 <= response.status < 500 and response.status not in RETRYABLE_4XX:
-            problem = _problem(response.body)
+            problem = partner_problem(response.body)
             return _Outcome(
                 "failed",
                 f"refused by {message.recipient}: HTTP {response.status} {problem.get('type', '')}",
@@ -287,6 +299,7 @@ class DeliveryWorker:
 
     def _finish(self, message: _Claimed, outcome: _Outcome) -> None:
         now = self._clock()
+        outcome = dataclasses.replace(outcome, reason=bounded_text(outcome.reason, MAX_REASON))
         with self._db.transaction() as session:
             row = session.execute(
                 select(OutboxMessage)
@@ -353,14 +366,6 @@ class DeliveryWorker:
             outcome.state,
             outcome.reason,
         )
-
-
-def _problem(body: bytes) -> dict[str, Any]:
-    try:
-        problem = json.loads(body)
-    except ValueError:
-        return {"detail": body[:500].decode("utf-8", "replace")}
-    return problem if isinstance(problem, dict) else {"detail": str(problem)[:500]}
 
 
 def _parse_endpoints(setting: str) -> dict[str, str]:

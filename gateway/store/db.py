@@ -5,7 +5,9 @@ all (``Database.grouped()`` shares one such transaction among the writes of the 
 runs in WAL mode with ``synchronous=FULL`` (an acknowledged message survives a power cut) and takes
 its write lock at BEGIN, so concurrent writers queue instead of failing on lock upgrade; they queue
 on :class:`SqliteWriteLock` first. A database that cannot be reached becomes
-:class:`StoreUnavailableError`.
+:class:`StoreUnavailableError`. A new SQLite file is created 0600 (its directory 0700) before SQLite
+opens it, whatever the umask; SQLite gives its ``-wal``, ``-shm`` and ``-journal`` files the same
+mode (:mod:`gateway.files`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.errors import RequestInvalidError, StoreUnavailableError
+from gateway.files import create_private_file
 from gateway.store.group_commit import GroupCommit, Job, T, database_lost
 
 
@@ -32,6 +36,18 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite ``url``; None for an in-memory or URI-named database (or not
+    SQLite)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or parsed.query.get("uri"):
+        return None
+    return Path(database)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -126,6 +142,9 @@ def make_engine(url: str, *, statement_timeout_seconds: int = 0, **options: Any)
     ``statement_timeout_seconds`` (0: no limit) is cancelled and its transaction rolled back."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        path = sqlite_file(url)
+        if path is not None:
+            create_private_file(path)  # SQLite itself would create it 0644
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         _configure_sqlite(engine)
         return engine

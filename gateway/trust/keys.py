@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from gateway.errors import ConfigurationError
+from gateway.files import open_private, write_private
 
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
@@ -158,10 +158,9 @@ def public_part(jwk: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_private_jwk(path: Path, jwk: Mapping[str, Any]) -> None:
-    """Write a private JWK readable by the owner only (0600), never overwriting a key."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+    """Write a private JWK readable by the owner only (0600, its missing directories 0700,
+    whatever the umask), never overwriting a key."""
+    with open_private(path, "w", exclusive=True) as handle:
         json.dump(dict(jwk), handle, indent=2)
 
 
@@ -175,10 +174,7 @@ def write_encrypted_private_key(path: Path, jwk: Mapping[str, Any], passphrase: 
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(passphrase),
     )
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
+    write_private(path, pem, exclusive=True)
 
 
 def read_encrypted_private_key(path: Path, passphrase: bytes | None) -> dict[str, Any]:

@@ -16,7 +16,6 @@ Development authorities (``generate_authority``) are self-signed ECDSA P-256 cer
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +34,7 @@ from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from gateway.errors import ConfigurationError, XmlSignatureError
+from gateway.files import write_private
 
 SIGNATURE_METHODS = frozenset(
     {
@@ -208,13 +208,11 @@ def write_authority(
     private_key_pem: bytes,
     certificate: AuthorityCertificate,
 ) -> None:
-    """Write an authority's private key (0600, never overwriting one) and its certificate."""
+    """Write an authority's private key (never overwriting one) and its certificate, both 0600
+    (the keys directory 0700 if it is created here), whatever the umask."""
     key_path, cert_path = authority_files(keys_dir, administration_id)
-    keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(private_key_pem)
-    cert_path.write_text(f"# {certificate.authority}\n{certificate.pem}", encoding="utf-8")
+    write_private(key_path, private_key_pem, exclusive=True)
+    write_private(cert_path, f"# {certificate.authority}\n{certificate.pem}")
 
 
 def read_authority(keys_dir: Path, administration_id: str) -> tuple[bytes, AuthorityCertificate]:

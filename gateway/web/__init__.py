@@ -4,7 +4,9 @@ The officers' review pages (queue, case, compose, preview, dead letters), their 
 origin pages, and the auditors' pages of the exchange log, with one layout, session and CSRF
 protection. Every page is sent with headers that keep it out of frames (the buttons of the
 four-eyes review must not be clicked through another site), out of caches (pages show personal
-data) and away from any script: the pages carry none, and their policy allows none.
+data) and away from any script: the pages carry none, and their policy allows none
+(:mod:`gateway.web.headers`). An error under ``/web`` is a page too, with the way back
+(:mod:`gateway.web.error_pages`); under ``/v1`` it stays an RFC 9457 problem.
 """
 
 from __future__ import annotations
@@ -13,27 +15,13 @@ import flask
 
 from gateway.web.audit_pages import audit_pages
 from gateway.web.case_pages import case_pages
+from gateway.web.error_pages import error_pages
+from gateway.web.headers import SECURITY_HEADERS, secured
 from gateway.web.hub_pages import hub_pages
 from gateway.web.origin_pages import origin_pages
 from gateway.web.session import session_pages
 
-#: The pages load their own stylesheet and nothing else, post forms only to the gateway, and are
-#: never framed.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",  # frame-ancestors, for browsers that predate it
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # page addresses name cases and messages
-    "Cache-Control": "no-store",
-}
-
-
-def _secured(response: flask.Response) -> flask.Response:
-    response.headers.update(SECURITY_HEADERS)
-    return response
+__all__ = ["SECURITY_HEADERS", "create_blueprint"]
 
 
 def create_blueprint() -> flask.Blueprint:
@@ -45,5 +33,6 @@ def create_blueprint() -> flask.Blueprint:
     case_pages(web)
     hub_pages(web)
     origin_pages(web)
-    web.after_request(_secured)
+    error_pages(web)
+    web.after_request(secured)
     return web

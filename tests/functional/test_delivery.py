@@ -6,6 +6,7 @@ KR is a real ``gateway serve`` process with its own database, keys, registry and
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import sqlite3
@@ -243,6 +244,124 @@ def test_partner_answer_beyond_bounds_is_cut_off_and_retried(pair, length, chunk
     assert row.state == "retrying" and row.attempts == 1, row.last_error
     assert row.last_error == f"no answer: {reason}"
     assert pair.events(message_id)[-1] == "system:seizure-report:delivery-failed"
+
+
+@contextmanager
+def misbehaving_partner(
+    port: int, status: int, body: bytes, headers: dict[str, str] | None = None
+) -> Iterator[None]:
+    """A real HTTP server on KR's port that takes the delivery and answers ``status`` with
+    ``body`` and ``headers``."""
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(status)
+            for name, value in {
+                "Content-Type": "application/problem+json",
+                **(headers or {}),
+            }.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Answer)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+#: The most a kept string from the partner may be: 300 characters, "…" and its length.
+BOUNDED = 300 + len("… (5120 characters)")
+
+
+def last_event_detail(pair: Pair, message_id: str) -> dict:
+    with pair.services.database.transaction() as session:
+        return (
+            session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.message_id == message_id)
+                .order_by(AuditEvent.log_index.desc())
+            )
+            .scalars()
+            .first()
+            .detail
+        )
+
+
+def test_partner_5kb_problem_type_is_bounded_in_dead_letter(pair):
+    """A partner's refusal whose type, title and detail are 5 KB each, with members no problem
+    has: the dead letter keeps the known members only, each cut with an ellipsis, and neither
+    the outbox row nor the audit event holds more."""
+    problem = {
+        "type": "https://kr.example/problems/" + "t" * (5120 - 28),
+        "title": "T" * 5120,
+        "status": 403,
+        "detail": "line one\n\x1b[31mred\x1b[0m " + "d" * 5100,
+        "instance": "urn:uuid:" + "0" * 36,
+        "extra": "x" * 5120,
+        "errors": [{"nested": "y" * 5120}],
+    }
+    (message_id,) = pair.disclose()
+    with misbehaving_partner(pair.kr_port, 403, json.dumps(problem).encode()):
+        pair.worker_once()
+    row = pair.outbox()[message_id]
+    assert (row.state, row.attempts) == ("failed", 1)
+    assert set(row.problem) == {"type", "title", "status", "detail", "instance"}
+    assert row.problem["type"] == problem["type"][:300] + "… (5120 characters)"
+    assert row.problem["title"].endswith("… (5120 characters)")
+    assert len(row.problem["detail"]) <= BOUNDED and "\x1b" not in row.problem["detail"]
+    assert row.problem["detail"].startswith("line one  [31mred")
+    assert (row.problem["status"], row.problem["instance"]) == (403, problem["instance"])
+    assert len(row.last_error) <= 500 + len("… (99999 characters)")
+    assert row.last_error.startswith("refused by KR: HTTP 403 https://kr.example/problems/ttt")
+    detail = last_event_detail(pair, message_id)
+    assert pair.events(message_id)[-1] == "system:seizure-report:dead-lettered"
+    assert detail["reason"] == row.last_error
+    assert len(json.dumps(detail)) < 1000
+
+
+def test_partner_5kb_html_refusal_is_bounded_in_dead_letter(pair):
+    """Not a problem at all (an HTML error page of 5 KB from whatever stands in front of the
+    partner): its text, bounded, is the problem's detail."""
+    page = b"<html><body>" + b"e" * 5120 + b"</body></html>"
+    (message_id,) = pair.disclose()
+    with misbehaving_partner(pair.kr_port, 400, page, {"Content-Type": "text/html"}):
+        pair.worker_once()
+    row = pair.outbox()[message_id]
+    assert row.state == "failed"
+    assert row.problem == {"detail": "<html><body>" + "e" * 288 + "… (5146 characters)"}
+    assert row.last_error == "refused by KR: HTTP 400 "
+
+
+def test_partner_5kb_algorithm_in_receipt_signature_is_bounded_in_last_error(pair):
+    """A 202 whose receipt signature names a 5 KB algorithm: the refusal of the receipt quotes it,
+    and that reason is bounded before the outbox row and the audit event keep it."""
+    header = {"alg": "A" * 5120, "kid": "k", "typ": "customs-message+jws"}
+    protected = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
+    (message_id,) = pair.disclose()
+    with misbehaving_partner(
+        pair.kr_port,
+        202,
+        b"{}",
+        {"Content-Type": "application/json", "X-JWS-Signature": f"{protected}..AAAA"},
+    ):
+        pair.worker_once()
+    row = pair.outbox()[message_id]
+    assert row.state == "retrying", row.last_error
+    assert row.last_error.startswith("receipt not accepted: alg 'AAAA")
+    assert row.last_error.endswith(" characters)")
+    assert len(row.last_error) <= 500 + len("… (99999 characters)")
+    assert last_event_detail(pair, message_id)["reason"] == row.last_error
 
 
 def test_partner_refusal_is_not_retried_and_its_problem_is_kept(tmp_path, database_url):
