@@ -14,7 +14,6 @@ import json
 import socket
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
