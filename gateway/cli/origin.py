@@ -11,6 +11,7 @@ import click
 
 from gateway.cli.root import gateway_services, main, settings_of
 from gateway.cli.signin import signed_in
+from gateway.files import write_private
 
 STATUSES = ("cancelled", "revoked", "used", "preference-granted", "preference-refused")
 REASONS = (
@@ -100,13 +101,13 @@ def sign(ctx: click.Context, file: Path, output: Path) -> None:
     settings = settings_of(ctx)
     document = json.loads(file.read_text(encoding="utf-8"))
     if document.get("kind") == "origin-declaration":
-        output.write_bytes(declaration_bytes(document))
+        write_private(output, declaration_bytes(document))
     else:
         try:
             key, certificate = read_authority(settings.keys_dir, document["exporting_party"])
         except Exception as error:
             raise click.ClickException(str(error)) from error
-        output.write_bytes(sign_certificate(document, key, certificate))
+        write_private(output, sign_certificate(document, key, certificate))
     click.echo(f"wrote {output}")
 
 

@@ -119,3 +119,41 @@ def test_an_auditor_lists_the_reads_of_one_person(settings, services, client, ca
     assert ("case", case_id, None) in whats
     assert ("case-queue", None, {"partner": "KR"}) in whats
     assert CANARY not in result.output
+
+
+def test_a_served_gateway_writes_the_reads_still_waiting_when_it_stops(tmp_path, database_url):
+    """Reads wait in memory for up to an hour here; stopping the worker (SIGTERM) writes them."""
+    import hashlib
+
+    import httpx
+    from sqlalchemy import create_engine
+
+    from gateway.store.db import normalise_url
+    from tests.processes import gateway_environment, run, serving
+
+    digest = hashlib.sha256(AUDITOR_TOKEN.encode()).hexdigest()
+    env = gateway_environment(
+        tmp_path,
+        database_url,
+        GATEWAY_READ_AUDIT_SECONDS="3600",
+        GATEWAY_OPERATOR_TOKENS=f"compliance:auditor={digest}",
+    )
+    assert run(env, "migrate").returncode == 0
+    with serving(env, tmp_path / "serve.log") as base, httpx.Client(base_url=base) as http:
+        for partner in ("KR", "US", "CN"):
+            searched = http.get(
+                f"/v1/audit/events?partner={partner}",
+                headers={"Authorization": f"Bearer {AUDITOR_TOKEN}"},
+            )
+            assert searched.status_code == 200
+    engine = create_engine(normalise_url(database_url))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(AuditEvent.detail).where(AuditEvent.tag == "auditor:reads:recorded")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [[r["filters"]["partner"] for r in detail["reads"]] for (detail,) in rows] == [
+        ["KR", "US", "CN"]
+    ]
