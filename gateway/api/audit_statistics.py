@@ -14,6 +14,7 @@ import flask
 from gateway.api.context import services
 from gateway.api.operators import require_role
 from gateway.api.params import instant
+from gateway.audit.reads import as_mapping
 from gateway.audit.statistics import Statistics, StatisticsQuery, compute
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -74,7 +75,10 @@ def get_statistics(
     period: str = "day",
     format: str | None = None,
 ) -> flask.Response:
-    require_role(token_info, "auditor")
+    actor = require_role(token_info, "auditor")
+    filters = {"since": since, "until": until, "partner": partner, "period": period}
+    filters |= {"message_type": message_type, "direction": direction}
+    services().reads.record(actor, "statistics", filters=as_mapping(filters))
     query = statistics_query(
         since=since,
         until=until,

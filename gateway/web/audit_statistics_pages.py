@@ -15,9 +15,10 @@ import flask
 
 from gateway.api.audit_statistics import csv_response, statistics_query
 from gateway.api.context import services
+from gateway.audit.reads import as_mapping
 from gateway.audit.statistics import OUTCOMES, Statistics, compute
 from gateway.errors import GatewayError
-from gateway.web.session import requires
+from gateway.web.session import current_user, requires
 
 FILTERS = ("since", "until", "partner", "message_type", "direction", "period")
 #: One colour per outcome, with its name beside it in the legend and in every bar's title.
@@ -53,6 +54,9 @@ def _statistics() -> tuple[dict[str, str | None], Statistics]:
         )
     except GatewayError as error:
         flask.abort(400, error.detail)
+    person = current_user()
+    if person is not None:
+        services().reads.record(person.actor("auditor"), "statistics", filters=as_mapping(criteria))
     return criteria, compute(services().database, query)
 
 
