@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 import sys
 from datetime import UTC, datetime
 
@@ -9,6 +12,17 @@ import click
 
 from gateway.cli.root import gateway_services, main, settings_of
 from gateway.people import ROLES
+
+
+def _administrator() -> str:
+    """How the log names whoever runs an account command: the operating-system account on this
+    host (changing accounts needs the host's database, so that is who answers for it), never a
+    name typed on the command line."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no password-file entry (some containers)
+        user = f"uid{os.getuid()}"
+    return f"admin:{user}@{socket.gethostname()}"
 
 
 def _password(from_stdin: bool) -> str:
@@ -28,7 +42,6 @@ def accounts() -> None:
 @click.option("--name", "display_name", default="", help="The name shown on the pages.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--sso-only", is_flag=True, help="No password: signs in through the SSO header.")
-@click.option("--by", "admin", default="cli", help="Who makes the change (for the log).")
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -37,7 +50,6 @@ def add(
     display_name: str,
     password_stdin: bool,
     sso_only: bool,
-    admin: str,
 ) -> None:
     """Create an account (the password is asked for, or read with --password-stdin)."""
     password = None if sso_only else _password(password_stdin)
@@ -47,7 +59,7 @@ def add(
             roles=roles,
             display_name=display_name,
             password=password,
-            actor=f"admin:{admin}",
+            actor=_administrator(),
             now=datetime.now(UTC),
         )
     click.echo(f"{person.username}: {', '.join(sorted(person.roles))}")
@@ -56,14 +68,13 @@ def add(
 @accounts.command("passwd")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True)
-@click.option("--by", "admin", default="cli")
 @click.pass_context
-def passwd(ctx: click.Context, username: str, password_stdin: bool, admin: str) -> None:
+def passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
     """Set an account's password."""
     password = _password(password_stdin)
     with gateway_services(settings_of(ctx)) as services:
         services.accounts.set_password(
-            username, password, actor=f"admin:{admin}", now=datetime.now(UTC)
+            username, password, actor=_administrator(), now=datetime.now(UTC)
         )
     click.echo(f"{username}: password set")
 
@@ -71,25 +82,23 @@ def passwd(ctx: click.Context, username: str, password_stdin: bool, admin: str) 
 @accounts.command("roles")
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
-@click.option("--by", "admin", default="cli")
 @click.pass_context
-def set_roles(ctx: click.Context, username: str, roles: tuple[str, ...], admin: str) -> None:
+def set_roles(ctx: click.Context, username: str, roles: tuple[str, ...]) -> None:
     """Replace an account's roles."""
     with gateway_services(settings_of(ctx)) as services:
         person = services.accounts.set_roles(
-            username, roles, actor=f"admin:{admin}", now=datetime.now(UTC)
+            username, roles, actor=_administrator(), now=datetime.now(UTC)
         )
     click.echo(f"{person.username}: {', '.join(sorted(person.roles))}")
 
 
 @accounts.command("disable")
 @click.argument("username")
-@click.option("--by", "admin", default="cli")
 @click.pass_context
-def disable(ctx: click.Context, username: str, admin: str) -> None:
+def disable(ctx: click.Context, username: str) -> None:
     """Disable an account: it signs in nowhere from now on (its history stays)."""
     with gateway_services(settings_of(ctx)) as services:
-        services.accounts.disable(username, actor=f"admin:{admin}", now=datetime.now(UTC))
+        services.accounts.disable(username, actor=_administrator(), now=datetime.now(UTC))
     click.echo(f"{username}: disabled")
 
 
@@ -129,10 +138,9 @@ def list_sessions(ctx: click.Context, username: str | None, include_ended: bool)
 
 @accounts.command("end-session")
 @click.argument("session_id", type=int)
-@click.option("--by", "admin", default="cli")
 @click.pass_context
-def end_session(ctx: click.Context, session_id: int, admin: str) -> None:
+def end_session(ctx: click.Context, session_id: int) -> None:
     """End one session now (its holder must sign in again); audited."""
     with gateway_services(settings_of(ctx)) as services:
-        services.sessions.end(session_id, actor=f"admin:{admin}", now=datetime.now(UTC))
+        services.sessions.end(session_id, actor=_administrator(), now=datetime.now(UTC))
     click.echo(f"session {session_id}: ended")

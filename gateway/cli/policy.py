@@ -97,20 +97,21 @@ def policy_explain(
     registry, policies = _policies(settings)
     day = (on or datetime.now(UTC)).date()
     try:
-        if message_id:
+        if message_id:  # a stored message: an audited read, by the signed-in account
+            from gateway.cli.signin import signed_in
             from gateway.exchange.onward import decide_onward
-            from gateway.store.db import Database
 
-            with Database(settings.database_url) as database:
+            with gateway_services(settings) as services:
+                person = signed_in(ctx, services, "lookup")
                 decision = decide_onward(
-                    database,
+                    services.database,
                     policies,
                     registry,
                     message_id=message_id,
                     recipient=partner,
                     purpose=purpose,
                     on=day,
-                    actor="cli:policy-explain",
+                    actor=person.actor(person.case_role),
                     gateway_id=settings.gateway_id,
                     now=datetime.now(UTC),
                 )

@@ -176,3 +176,50 @@ def test_an_analyst_signed_in_cannot_disclose(env, tmp_path):
         "intelligence",
     )
     assert result.returncode == 1 and "officer or supervisor" in result.stderr
+
+
+def test_explaining_a_stored_message_is_a_read_by_the_signed_in_account(env):
+    unknown = "00000000-0000-4000-8000-000000000000"
+    args = (
+        "policy",
+        "explain",
+        "--message",
+        unknown,
+        "--partner",
+        "US",
+        "--purpose",
+        "intelligence",
+    )
+    anonymous = run(env, *args)
+    assert anonymous.returncode == 1 and "gateway login" in anonymous.stderr
+    sign_in(env, "tanaka", "officer")
+    signed = run(env, *args)
+    assert signed.returncode == 1 and "gateway login" not in signed.stderr
+    assert unknown in signed.stderr  # past the sign-in: the message is not there
+
+
+def test_account_changes_are_logged_as_the_host_account_not_a_typed_name(env):
+    added = run_input(
+        env,
+        TEST_PASSWORD + "\n",
+        "accounts",
+        "add",
+        "tanaka",
+        "--role",
+        "officer",
+        "--password-stdin",
+        "--by",
+        "somebody",
+    )
+    assert added.returncode == 2  # there is no --by to type
+    added = run_input(
+        env,
+        TEST_PASSWORD + "\n",
+        "accounts",
+        "add",
+        "tanaka",
+        "--role",
+        "officer",
+        "--password-stdin",
+    )
+    assert added.returncode == 0
