@@ -94,3 +94,52 @@ def seed(ctx: click.Context, count: int, seed: int) -> None:
                     )
                 held += done.accepted
     click.echo(f"{held} synthetic reports ingested")
+
+
+@hub.command("audit-release")
+@click.option(
+    "--audience",
+    type=click.Choice(["member"]),
+    default="member",
+    show_default=True,
+    help="Whose published reports to attack (members: GET /v1/hub/summaries).",
+)
+@click.option("--from", "first", required=True, help="First month (YYYY-MM).")
+@click.option("--to", "last", required=True, help="Last month (YYYY-MM).")
+@click.option(
+    "--protection",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="The narrowest interval of seizures a suppressed cell must keep.",
+)
+@click.option("--json", "as_json", is_flag=True, help="The whole audit as JSON.")
+@click.pass_context
+def audit_release(
+    ctx: click.Context, audience: str, first: str, last: str, protection: float, as_json: bool
+) -> None:
+    """Attack what the hub publishes for every month, quarter and year wholly in the range: the
+    feasible interval of every suppressed cell given all the published figures (linear
+    programming, HiGHS). Exit 1 if any is narrower than --protection, naming each."""
+    from gateway.rilo.release_audit import audit, describe, periods_between
+
+    try:
+        periods = periods_between(first, last)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+    with gateway_services(settings_of(ctx)) as services:
+        if services.hub is None:
+            raise click.ClickException("this gateway is not the RILO A/P hub")
+        published = [services.hub.trend_report(period) for period in periods]
+    found = audit(published, protection=protection)
+    if as_json:
+        click.echo(json.dumps({"audience": audience, **found.as_dict()}, indent=2))
+    else:
+        for line in describe(found.disclosed):
+            click.echo(line)
+        click.echo(
+            f"{len(found.disclosed)} of {len(found.findings)} suppressed cells disclosed "
+            f"in {len(periods)} {audience} reports (protection {protection:g})"
+        )
+    if found.disclosed:
+        ctx.exit(1)

@@ -1,0 +1,210 @@
+"""The attacker's audit of published trend reports (gateway/rilo/release_audit.py): hand-built
+reports whose intervals can be worked out on paper, and synthetic worlds whose every interval
+must hold the true value."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from gateway.rilo.hub import cells_of_report
+from gateway.rilo.release_audit import audit, describe, periods_between
+from gateway.rilo.synthetic import reports
+from gateway.rilo.trends import Period, RollupRow, cells_of, report
+
+
+def published(period: str, total: int, **tables: list[tuple[str, int | None]]) -> dict:
+    """A report as the hub publishes it, with only the tables given (entries in their published
+    order; ``None``: suppressed)."""
+    return {
+        "period": period,
+        "total_cases": total,
+        "tables": {
+            name.replace("_", "-"): [
+                {"value": value, "suppressed": True}
+                if cases is None
+                else {"value": value, "suppressed": False, "cases": cases}
+                for value, cases in entries
+            ]
+            for name, entries in tables.items()
+        },
+    }
+
+
+def intervals(found) -> dict[tuple[str, str, str], tuple[float, float]]:
+    return {(f.period, f.table, f.label): (round(f.lo, 6), round(f.hi, 6)) for f in found.findings}
+
+
+def test_a_quarter_and_its_months_pin_every_suppressed_cell_worked_by_hand():
+    """Truth: January sea 5, air 3 (one member), road 2; February sea 5, air 4, rail 1 (air
+    suppressed as the complement); March air 4, sea 4; the quarter sea 14, air 11, road 2, rail 1.
+
+    By hand: road is only in January and rail only in February, so road(Q1) = road(Jan) = r and
+    rail(Q1) = rail(Feb) = 3 - r (the quarter's total 28 less 14 and 11). The quarter lists road
+    before rail and "road" sorts after "rail", so road has at least one more: r >= 4 - r, r >= 2;
+    rail has one at least: r <= 2. So r = 2, rail = 1, air(Jan) = 10 - 5 - 2 = 3 and
+    air(Feb) = 10 - 5 - 1 = 4: all six suppressed cells, exactly."""
+    found = audit(
+        [
+            published("2026-01", 10, mode=[("sea", 5), ("air", None), ("road", None)]),
+            published("2026-02", 10, mode=[("sea", 5), ("air", None), ("rail", None)]),
+            published("2026-03", 8, mode=[("air", 4), ("sea", 4)]),
+            published(
+                "2026-Q1", 28, mode=[("sea", 14), ("air", 11), ("road", None), ("rail", None)]
+            ),
+        ],
+        truth={
+            ("2026-01", "mode", "air"): 3,
+            ("2026-01", "mode", "road"): 2,
+            ("2026-02", "mode", "air"): 4,
+            ("2026-02", "mode", "rail"): 1,
+            ("2026-Q1", "mode", "road"): 2,
+            ("2026-Q1", "mode", "rail"): 1,
+        },
+    )
+    assert intervals(found) == {
+        ("2026-01", "mode", "air"): (3, 3),
+        ("2026-01", "mode", "road"): (2, 2),
+        ("2026-02", "mode", "air"): (4, 4),
+        ("2026-02", "mode", "rail"): (1, 1),
+        ("2026-Q1", "mode", "road"): (2, 2),
+        ("2026-Q1", "mode", "rail"): (1, 1),
+    }
+    assert len(found.disclosed) == 6
+    assert all(f.lo == f.true_value == f.hi for f in found.findings)
+    assert {"cell", "shown", "order", "partition", "total"} <= set(found.relations)
+    assert describe(found.disclosed)[0] == "2026-01\tmode\tair\t[3, 3]\ttrue 3"
+    assert found.as_dict()["cells"][0]["verdict"] == "disclosed"
+
+
+def test_two_suppressed_cells_sharing_a_remainder_keep_one_seizure_of_doubt():
+    """sea 10 shown, air and road suppressed, total 14: air + road = 4, air >= road ("air" sorts
+    first), both >= 1: air in [2, 3], road in [1, 2]. Protected at the default width 1; disclosed
+    when 1.5 is asked, or 60% of a true 2."""
+    reports_ = [published("2026-01", 14, mode=[("sea", 10), ("air", None), ("road", None)])]
+    found = audit(reports_)
+    assert intervals(found) == {
+        ("2026-01", "mode", "air"): (2, 3),
+        ("2026-01", "mode", "road"): (1, 2),
+    }
+    assert found.disclosed == ()
+    assert len(audit(reports_, protection=1.5).disclosed) == 2
+    truth = {("2026-01", "mode", "air"): 2, ("2026-01", "mode", "road"): 2}
+    relative = audit(reports_, relative=0.6, truth=truth)
+    assert [f.label for f in relative.disclosed] == ["air", "road"]
+    assert relative.findings[0].required == pytest.approx(1.2)
+
+
+def test_a_category_less_its_shown_commodities_gives_the_hidden_one():
+    found = audit(
+        [
+            published(
+                "2026-01",
+                9,
+                category=[("drugs", 9)],
+                commodity=[("drugs/cocaine", 4), ("drugs/heroin", 3), ("drugs/mdma", None)],
+            )
+        ]
+    )
+    assert intervals(found) == {("2026-01", "commodity", "drugs/mdma"): (2, 2)}
+    assert found.relations["category"] >= 1
+
+
+def test_commodity_and_corridor_tables_are_the_margins_of_commodity_x_corridor():
+    """Corridor MM>JP shows 5, its cocaine cell shows 3: the methamphetamine cell is 2; the
+    commodity table shows methamphetamine 6: its other corridor is 4; route gives the same."""
+    found = audit(
+        [
+            published(
+                "2026-01",
+                10,
+                commodity=[("drugs/methamphetamine", 6), ("drugs/cocaine", 4)],
+                corridor=[("MM>JP", 5), ("LA>KR", None), ("PE>KR", None)],
+                commodity_route=[
+                    ("methamphetamine|LA>KR", None),
+                    ("cocaine|MM>JP", 3),
+                    ("methamphetamine|MM>JP", None),
+                    ("cocaine|PE>KR", None),
+                ],
+                route=[("MM>JP", 5), ("LA>TH>KR", None), ("PE>US>KR", None)],
+            )
+        ]
+    )
+    got = intervals(found)
+    assert got[("2026-01", "commodity-route", "methamphetamine|MM>JP")] == (2, 2)
+    assert got[("2026-01", "commodity-route", "methamphetamine|LA>KR")] == (4, 4)
+    assert got[("2026-01", "commodity-route", "cocaine|PE>KR")] == (1, 1)
+    assert got[("2026-01", "corridor", "LA>KR")] == (4, 4)
+    assert got[("2026-01", "route", "PE>US>KR")] == (1, 1)
+    assert len(found.disclosed) == len(found.findings) == 7
+
+
+def test_a_year_is_the_sum_of_its_quarters():
+    quarters = [
+        published(f"2026-Q{q}", 10, mode=[("sea", 10 - q), ("air", None)]) for q in (1, 2, 3)
+    ]
+    quarters.append(published("2026-Q4", 10, mode=[("sea", 10)]))
+    year = published("2026", 40, mode=[("sea", 34), ("air", 6)])
+    found = audit([*quarters, year])
+    assert intervals(found) == {
+        ("2026-Q1", "mode", "air"): (1, 1),
+        ("2026-Q2", "mode", "air"): (2, 2),
+        ("2026-Q3", "mode", "air"): (3, 3),
+    }
+
+
+def test_contradictory_reports_are_refused():
+    with pytest.raises(ValueError, match="contradict"):
+        audit([published("2026-01", 3, mode=[("sea", 5), ("air", None)])])
+
+
+def test_periods_wholly_in_the_range():
+    labels = [p.label for p in periods_between("2025-11", "2026-07")]
+    assert labels == [
+        "2025-11",
+        "2025-12",
+        *(f"2026-{m:02d}" for m in range(1, 8)),
+        "2026-Q1",
+        "2026-Q2",
+    ]
+    assert "2026" in [p.label for p in periods_between("2026-01", "2026-12")]
+    with pytest.raises(ValueError):
+        periods_between("2026-05", "2026-01")
+    with pytest.raises(ValueError):
+        periods_between("2026-Q1", "2026-06")
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_every_interval_of_a_synthetic_world_holds_the_true_value(seed):
+    """Reports made by the pure trend module (the hub's own suppression), for three months and
+    their quarter: every suppressed cell's interval holds its true count, and the attack pins
+    some of them (today's suppression; see tests/functional/test_hub_release_audit.py)."""
+    generated = reports(
+        60, seed=seed, members=("JP", "KR", "TH"), start=date(2026, 1, 1), end=date(2026, 3, 31)
+    )
+    rows = []
+    for made in generated:
+        month = int(made["seizure_date"][:4]) * 100 + int(made["seizure_date"][5:7])
+        for dimension, value in cells_of_report(made):
+            rows.append(RollupRow(month, dimension, value, made["reporting_administration"], 1))
+    periods = [Period.parse(p) for p in ("2026-01", "2026-02", "2026-03", "2026-Q1")]
+    truth = {}
+    made_reports = []
+    for period in periods:
+        now = cells_of(rows, period.months)
+        made_reports.append(
+            report(
+                period,
+                now,
+                cells_of(rows, period.shifted(-1).months),
+                cells_of(rows, period.year_earlier.months),
+            )
+        )
+        for dimension, cells in now.items():
+            truth.update({(period.label, dimension, v): c.cases for v, c in cells.items()})
+    found = audit(made_reports, truth=truth)
+    assert found.findings
+    for finding in found.findings:
+        assert finding.lo - 1e-6 <= finding.true_value <= finding.hi + 1e-6, finding
+    assert found.disclosed
