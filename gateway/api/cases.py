@@ -65,6 +65,7 @@ def get_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
 def act_on_case(case_id: int, token_info: dict[str, Any]) -> flask.Response:
     person = acting(token_info)
     body = _body("CaseAction")
+    services().reads.record(person.actor(person.case_role), "case", case=case_id)
     return flask.jsonify(
         services().cases.act(
             case_id,
@@ -114,6 +115,7 @@ def create_draft(token_info: dict[str, Any]) -> flask.Response:
         purpose=body["purpose"],
         now=datetime.now(UTC),
     )
+    gateway.reads.record(person.actor(person.case_role), "case", case=case["id"])
     return flask.Response(flask.json.dumps(case), status=201, content_type="application/json")
 
 

@@ -55,6 +55,15 @@ def services_of(scope: Scope) -> Services:
     return scope[SERVICES_KEY]  # type: ignore[no-any-return]
 
 
+def _drop_underscored_headers(scope: Scope) -> None:
+    """Forget every request header whose name has an underscore. The WSGI bridge names headers
+    ``HTTP_X_FORWARDED_USER`` whether they came as ``X-Forwarded-User`` or ``X-Forwarded_User``,
+    so a client could pass a proxy that sets (or strips) only the first spelling and still be
+    believed as the trusted identity header; no header of the protocol has an underscore (nginx
+    drops them too by default)."""
+    scope["headers"] = [(name, value) for name, value in scope["headers"] if b"_" not in name]
+
+
 class RequestEdge:
     def __init__(self, app: ASGIApp, *, services: Services) -> None:
         self.app = app
@@ -70,6 +79,7 @@ class RequestEdge:
         facts = RequestFacts()
         scope[FACTS_KEY] = facts
         _refuse_nul(scope)
+        _drop_underscored_headers(scope)
         settings = self.services.settings
         if scope["method"] not in {"GET", "HEAD", "OPTIONS", "DELETE"}:
             try:

@@ -17,9 +17,7 @@ from gateway.cli.signin import signed_in
 
 
 @main.command()
-@click.argument(
-    "message_type", type=click.Choice(["seizure-report", "assistance-request", "assistance-answer"])
-)
+@click.argument("message_type", type=click.Choice(["seizure-report", "assistance-request"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--to", "recipient", required=True, help="Receiving administration.")
 @click.option(
@@ -31,9 +29,9 @@ from gateway.cli.signin import signed_in
 def disclose(
     ctx: click.Context, message_type: str, file: Path, recipient: str, purpose: str
 ) -> None:
-    """Decide, redact, sign and queue a message for a partner: a spontaneous disclosure, a
-    request for assistance, or an answer to a partner's request. Drafted by the account signed
-    in with `gateway login`."""
+    """Decide, redact, sign and queue a message for a partner: a spontaneous disclosure or a
+    request for assistance, drafted by the account signed in with `gateway login`. (A partner's
+    request is answered through its case: the pages or POST /v1/cases/{id}/actions.)"""
     from gateway.app import build_reader
     from gateway.documents.hardened import parse_json
 
@@ -94,7 +92,7 @@ def outbox_approve(ctx: click.Context, message_id: str) -> None:
     its drafter, a supervisor where the policy asks for a second officer (gateway.duties)."""
     with gateway_services(settings_of(ctx)) as services:
         person = signed_in(ctx, services, "decide")
-        row = services.outbound.approve(message_id, approver=person, now=datetime.now(UTC))
+        row = services.cases.approve_held(message_id, person, now=datetime.now(UTC))
     click.echo(f"{row.message_id}: {row.state}")
 
 

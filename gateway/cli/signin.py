@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import socket
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
 
 from gateway import duties
 from gateway.cli.root import gateway_services, main, settings_of
-from gateway.errors import RateLimitedError
 from gateway.files import write_private
 from gateway.settings import Settings
 
@@ -36,6 +35,26 @@ def _stored(settings: Settings) -> dict[str, str] | None:
     except (OSError, ValueError):
         return None
     return stored if isinstance(stored, dict) else None
+
+
+#: Failed sign-ins of one name (any door) within this window stop `gateway login`: each CLI call
+#: is a new process, so the pages' in-memory allowance cannot hold there; the log can.
+GUESS_WINDOW_SECONDS = 300
+
+
+def _recent_refusals(services: Services, username: str, now: datetime) -> int:
+    """Refused sign-ins of ``username`` recorded in the last :data:`GUESS_WINDOW_SECONDS`."""
+    from gateway.audit.queries import EventQuery, search_events
+
+    events = search_events(
+        services.database,
+        EventQuery(
+            tag="web:session:refused",
+            start=now - timedelta(seconds=GUESS_WINDOW_SECONDS),
+            limit=1000,
+        ),
+    )
+    return sum(1 for e in events if e.get("detail", {}).get("username") == username)
 
 
 def remember(settings: Settings, person: Person, opened: Opened) -> None:
@@ -87,10 +106,14 @@ def login(ctx: click.Context, username: str, password_stdin: bool) -> None:
     now = datetime.now(UTC)
     with gateway_services(settings) as services:
         name = username.strip().lower()
-        try:
-            services.sign_in_limiter.take(f"sign-in:{name}")
-        except RateLimitedError as refused:
-            raise click.ClickException(f"too many sign-in attempts for {name}") from refused
+        if _recent_refusals(services, name, now) >= settings.sign_in_burst:
+            services.refusals.record_sign_in_refusal(
+                username=name, reason="too many attempts", address=None, path="cli:login"
+            )
+            raise click.ClickException(
+                f"too many failed sign-ins for {name} in the last {GUESS_WINDOW_SECONDS // 60} "
+                "minutes; try again later"
+            )
         person = services.accounts.authenticate(name, password, now=now)
         if person is None:
             services.refusals.record_sign_in_refusal(
@@ -117,9 +140,12 @@ def logout(ctx: click.Context) -> None:
         click.echo("nobody was signed in")
         return
     with gateway_services(settings) as services:
-        services.sessions.close(stored.get("token"), now=datetime.now(UTC))
+        was_open = services.sessions.close(stored.get("token"), now=datetime.now(UTC))
     settings.cli_session_file.unlink(missing_ok=True)
-    click.echo(f"signed out {stored.get('username', '')}".rstrip())
+    if was_open:
+        click.echo(f"signed out {stored.get('username', '')}".rstrip())
+    else:
+        click.echo("the sign-in had already ended; its token is forgotten")
 
 
 @main.command()

@@ -433,7 +433,7 @@ class Outbound:
                 drafted_by=row.created_by,
                 second_officer=bool(row.decision.get("second_officer_required")),
             )
-            actor = approver.actor("officer")
+            actor = approver.actor(approver.case_role)
             pulls = self._registry.get(row.recipient).pulls
             row.state, row.approved_by, row.next_attempt_at = _ready(pulls), actor, now
             _log(

@@ -214,7 +214,10 @@ class Cases:
                     if (
                         chosen != person.username or case.assignee not in (None, person.username)
                     ) and ("supervisor" not in person.roles):
-                        raise ForbiddenError("only a supervisor assigns a case to someone else")
+                        raise ForbiddenError(
+                            "only a supervisor assigns a case to someone else, or takes one "
+                            "assigned to someone else"
+                        )
                     detail = {"from": case.assignee, "to": chosen}
                     case.assignee = chosen
                     if case.kind == "disclosure":
@@ -227,6 +230,23 @@ class Cases:
                     raise ForbiddenError(f"the case is assigned to {case.assignee}")
                 self._move(session, case, name, target, person, now, reason, note, detail)
         return self.get(case_id, person, now=now)
+
+    def approve_held(self, message_id: str, person: Person, *, now: datetime) -> OutboxMessage:
+        """Approve a held message by its id: through its case when it has one (so the case
+        moves with it, as on the pages), else directly (:meth:`Outbound.approve`)."""
+        with self._db.transaction() as session:
+            case_id = session.execute(
+                select(ReviewCase.id).where(ReviewCase.outbox_id == message_id)
+            ).scalar_one_or_none()
+        if case_id is None:
+            return self._outbound.approve(message_id, approver=person, now=now)
+        self.act(case_id, "approve", person, now=now)
+        with self._db.transaction() as session:
+            row: OutboxMessage = session.execute(
+                select(OutboxMessage).where(OutboxMessage.message_id == message_id)
+            ).scalar_one()
+            session.expunge(row)
+            return row
 
     def _decide(
         self,

@@ -138,6 +138,8 @@ def actions(case: ReviewCase, held: OutboxMessage | None, person: Person) -> lis
         )
     ):
         allowed.remove("approve")
+    if "assign" in allowed and not (supervisor or case.assignee in (None, person.username)):
+        allowed.remove("assign")
     if "decide" in allowed and not mine:
         allowed.remove("decide")
     if "start-review" in allowed and not (mine or supervisor):

@@ -223,3 +223,32 @@ def test_account_changes_are_logged_as_the_host_account_not_a_typed_name(env):
         "--password-stdin",
     )
     assert added.returncode == 0
+
+
+def test_guessing_passwords_on_the_cli_is_stopped_like_on_the_pages(env):
+    run_input(
+        env,
+        TEST_PASSWORD + "\n",
+        "accounts",
+        "add",
+        "hank",
+        "--role",
+        "officer",
+        "--password-stdin",
+    )
+    for _ in range(5):
+        guess = run_input(env, "wrong-guess-of-hank\n", "login", "hank", "--password-stdin")
+        assert guess.returncode == 1 and "do not match" in guess.stderr
+    right = run_input(env, TEST_PASSWORD + "\n", "login", "hank", "--password-stdin")
+    assert right.returncode == 1 and "too many failed sign-ins" in right.stderr
+    assert run(env, "whoami").returncode == 1
+
+
+def test_answers_to_requests_go_through_their_case_not_the_cli(env, tmp_path):
+    sign_in(env, "tanaka", "officer")
+    answer = tmp_path / "answer.json"
+    answer.write_text("{}")
+    result = run(
+        env, "disclose", "assistance-answer", str(answer), "--to", "KR", "--purpose", "intelligence"
+    )
+    assert result.returncode == 2 and "assistance-answer" in result.stderr

@@ -264,3 +264,53 @@ def test_the_reason_an_officer_picks_reaches_the_answer_unchanged(client, servic
     body = json.loads(held(services, outgoing["message_id"]).body)
     assert (body["outcome"], body["reason"]) == ("refused", "ongoing-investigation")
     assert case["state"] == "refused"
+
+
+def test_approving_a_cases_answer_by_its_message_id_moves_the_case_too(
+    client, services, people, kr_case
+):
+    """The CLI approves by message id (gateway outbox approve): the case must not stay behind
+    offering an approval nobody can give, nor let its drafter withdraw what was approved."""
+    case = decide_alone(client, kr_case, "suzuki")
+    (outgoing,) = case["outgoing"]
+    row = services.cases.approve_held(outgoing["message_id"], people["sato"], now=datetime.now(UTC))
+    assert row.state == "queued" and row.approved_by == "supervisor:sato"
+    after = api(client, "GET", f"/v1/cases/{kr_case}", "suzuki").json()
+    assert after["state"] == "released"
+    refused = act(client, kr_case, "suzuki", "return", reason="other")
+    assert refused.status_code == 409
+    assert held(services, outgoing["message_id"]).state == "queued"
+
+
+def test_an_officer_is_not_offered_to_take_a_case_assigned_to_someone_else(
+    client, services, kr_case
+):
+    services.accounts.create(
+        "olga",
+        roles=["officer"],
+        display_name="Olga",
+        password=PASSWORD,
+        actor="admin:test",
+        now=datetime.now(UTC),
+    )
+    assert act(client, kr_case, "tanaka", "assign").status_code == 200
+    shown = api(client, "GET", f"/v1/cases/{kr_case}", "olga").json()["actions"]
+    assert "assign" not in shown
+    pressed = act(client, kr_case, "olga", "assign")
+    assert pressed.status_code == 403  # the button she is not shown does not work either
+    assert "assign" in api(client, "GET", f"/v1/cases/{kr_case}", "suzuki").json()["actions"]
+
+
+def test_an_action_answer_showing_the_case_is_an_audited_read(client, services, kr_case):
+    services.reads.flush()
+    assert act(client, kr_case, "tanaka", "assign").status_code == 200
+    services.reads.flush()
+    with services.database.transaction() as session:
+        reads = [
+            r
+            for e in session.execute(
+                select(AuditEvent).where(AuditEvent.tag == "officer:reads:recorded")
+            ).scalars()
+            for r in e.detail["reads"]
+        ]
+    assert any(r["what"] == "case" and r["case"] == kr_case for r in reads)

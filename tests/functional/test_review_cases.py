@@ -91,7 +91,7 @@ def test_answer_goes_out_only_after_a_second_officer_approves_it(client, service
     assert approved.json()["state"] == "released"
     with services.database.transaction() as session:
         row = session.execute(select(OutboxMessage)).scalar_one()
-    assert (row.state, row.approved_by) == ("queued", "officer:sato")
+    assert (row.state, row.approved_by) == ("queued", "supervisor:sato")
     assert act(client, case_id, "tanaka", "close").json()["state"] == "closed"
 
 

@@ -179,6 +179,15 @@ def test_identity_header_naming_no_account_is_not_a_sign_in(behind_sso):
     assert response.status_code == 302
 
 
+def test_identity_header_spelled_with_an_underscore_is_not_believed(behind_sso):
+    """A proxy that sets (or strips) only ``X-Forwarded-User`` passes ``X-Forwarded_User``
+    through; the WSGI bridge would read both as one header."""
+    response = behind_sso.get(
+        "/web/audit/events", headers={"X-Forwarded_User": "ito"}, follow_redirects=False
+    )
+    assert response.status_code == 302
+
+
 def test_identity_header_from_an_untrusted_address_is_ignored(browser):
     """Without the setting (or from another address) the header means nothing."""
     response = browser.get(
