@@ -34,10 +34,14 @@ def h2_report(tmp_path):
     return path
 
 
+def try_disclose(env, path, *extra: str):
+    """``gateway disclose seizure-report PATH --to KR --purpose intelligence EXTRA``."""
+    args = ("disclose", "seizure-report", str(path), "--to", "KR", "--purpose", "intelligence")
+    return run(env, *args, *extra)
+
+
 def disclose(env, path) -> str:
-    result = run(
-        env, "disclose", "seizure-report", str(path), "--to", "KR", "--purpose", "intelligence"
-    )
+    result = try_disclose(env, path)
     assert result.returncode == 0, result.stderr
     assert "awaiting-review" in result.stdout
     return result.stdout.split()[0]
@@ -45,18 +49,7 @@ def disclose(env, path) -> str:
 
 def test_typed_officer_names_are_no_longer_taken(env, tmp_path):
     """The old trick: --officer Officer1 to draft, --officer officer1 to approve."""
-    result = run(
-        env,
-        "disclose",
-        "seizure-report",
-        str(h2_report(tmp_path)),
-        "--to",
-        "KR",
-        "--purpose",
-        "intelligence",
-        "--officer",
-        "Officer1",
-    )
+    result = try_disclose(env, h2_report(tmp_path), "--officer", "Officer1")
     assert result.returncode == 2 and "No such option '--officer'" in result.stderr
     approved = run(
         env, "outbox", "approve", "00000000-0000-4000-8000-000000000000", "--officer", "officer1"
@@ -65,16 +58,7 @@ def test_typed_officer_names_are_no_longer_taken(env, tmp_path):
 
 
 def test_nobody_signed_in_acts_as_nobody(env, tmp_path):
-    result = run(
-        env,
-        "disclose",
-        "seizure-report",
-        str(h2_report(tmp_path)),
-        "--to",
-        "KR",
-        "--purpose",
-        "intelligence",
-    )
+    result = try_disclose(env, h2_report(tmp_path))
     assert result.returncode == 1
     assert "gateway login" in result.stderr
 
@@ -129,16 +113,7 @@ def test_logout_ends_the_cli_session_on_the_server_too(env, tmp_path):
     assert run(env, "logout").returncode == 0
     with open(env["GATEWAY_CLI_SESSION_FILE"], "w") as restored:  # a copy kept from before
         restored.write(copied)
-    result = run(
-        env,
-        "disclose",
-        "seizure-report",
-        str(h2_report(tmp_path)),
-        "--to",
-        "KR",
-        "--purpose",
-        "intelligence",
-    )
+    result = try_disclose(env, h2_report(tmp_path))
     assert result.returncode == 1 and "has ended" in result.stderr
 
 
@@ -165,16 +140,7 @@ def test_admin_lists_and_ends_sessions(env):
 
 def test_an_analyst_signed_in_cannot_disclose(env, tmp_path):
     sign_in(env, "yamada", "analyst")
-    result = run(
-        env,
-        "disclose",
-        "seizure-report",
-        str(h2_report(tmp_path)),
-        "--to",
-        "KR",
-        "--purpose",
-        "intelligence",
-    )
+    result = try_disclose(env, h2_report(tmp_path))
     assert result.returncode == 1 and "officer or supervisor" in result.stderr
 
 
