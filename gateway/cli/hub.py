@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from gateway.cli.root import gateway_services, main, settings_of
+
+if TYPE_CHECKING:
+    from gateway.app import Services
+    from gateway.people import Person
 
 
 @main.group()
@@ -143,3 +148,79 @@ def audit_release(
         )
     if found.disclosed:
         ctx.exit(1)
+
+
+# --- candidate duplicates (RILO analysts, signed in) ----------------------------------------------
+
+
+def _signed_in_analyst(ctx: click.Context, services: Services) -> Person:
+    """The account of `gateway login`, if it holds the analyst role (RILO's analysts decide
+    candidate duplicates; the officers' duties do not cover the hub)."""
+    from gateway.cli.signin import signed_in_account
+
+    person = signed_in_account(ctx, services)
+    if "analyst" not in person.roles:
+        raise click.ClickException(
+            f"{person.username} does not hold the analyst role: "
+            "only RILO analysts decide candidate duplicates"
+        )
+    return person
+
+
+@hub.command("duplicates")
+@click.option("--open", "only_open", is_flag=True, help="Only those not decided yet.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of lines.")
+@click.pass_context
+def duplicates(ctx: click.Context, only_open: bool, as_json: bool) -> None:
+    """Candidate duplicates: reports of two administrations that may be one seizure (counted as
+    two until an analyst confirms them)."""
+    with gateway_services(settings_of(ctx)) as services:
+        if services.hub is None:
+            raise click.ClickException("this gateway is not the RILO A/P hub")
+        _signed_in_analyst(ctx, services)
+        found = services.hub.candidates(only_open=only_open)
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    for c in found:
+        a, b = c["report"], c["original"]
+        click.echo(
+            f"{c['id']}\t{c['state']}\t{a['seizure_date']} {a['commodity']} {a['route']} "
+            f"{a['mode']}\t{a['reported_by']} {a['report_id']} {a['amount']:g} {a['unit']}"
+            f"\t~ {b['reported_by']} {b['report_id']} {b['amount']:g} {b['unit']}"
+        )
+
+
+def _decide(ctx: click.Context, candidate: int, confirmed: bool) -> None:
+    from gateway.errors import GatewayError
+
+    with gateway_services(settings_of(ctx)) as services:
+        if services.hub is None:
+            raise click.ClickException("this gateway is not the RILO A/P hub")
+        person = _signed_in_analyst(ctx, services)
+        try:
+            state = services.hub.decide_duplicate(
+                candidate,
+                confirmed=confirmed,
+                actor=person.actor("analyst"),
+                now=datetime.now(UTC),
+            )
+        except GatewayError as error:
+            raise click.ClickException(error.detail) from error
+    click.echo(f"candidate {candidate}: {state}")
+
+
+@hub.command("confirm-duplicate")
+@click.argument("candidate", type=int)
+@click.pass_context
+def confirm_duplicate(ctx: click.Context, candidate: int) -> None:
+    """Confirm a candidate: one seizure, counted once (as the signed-in analyst)."""
+    _decide(ctx, candidate, True)
+
+
+@hub.command("reject-duplicate")
+@click.argument("candidate", type=int)
+@click.pass_context
+def reject_duplicate(ctx: click.Context, candidate: int) -> None:
+    """Reject a candidate: two seizures, both counted (as the signed-in analyst)."""
+    _decide(ctx, candidate, False)

@@ -75,6 +75,14 @@ def remember(settings: Settings, person: Person, opened: Opened) -> None:
 def signed_in(ctx: click.Context, services: Services, step: str) -> Person:
     """The account signed in with ``gateway login`` for this gateway, if it may take ``step``
     (:func:`gateway.duties.check`); a clear CLI error otherwise."""
+    person = signed_in_account(ctx, services)
+    duties.check(person, step)
+    return person
+
+
+def signed_in_account(ctx: click.Context, services: Services) -> Person:
+    """The account signed in with ``gateway login`` for this gateway, whatever its roles (the
+    caller checks them: e.g. the hub's analyst commands); a clear CLI error if nobody is."""
     settings = settings_of(ctx)
     stored = _stored(settings)
     if stored is None or stored.get("gateway_id") != settings.gateway_id:
@@ -87,7 +95,6 @@ def signed_in(ctx: click.Context, services: Services, step: str) -> Person:
             "the sign-in has ended (signed out, idle, too old, or the account changed): "
             "sign in again with `gateway login USER`"
         )
-    duties.check(person, step)
     return person
 
 

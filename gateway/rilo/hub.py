@@ -6,10 +6,15 @@ member and must carry no personal data (the members' feeds remove it; the hub re
 slipped through). Each is kept with its provenance (member, batch message, time) and marked
 ``member-reported`` until RILO validates it.
 
-The same seizure reported by two members (departure and destination), or forwarded by a member
-besides its own administration's report, has the same seizure key (date, commodity type,
-departure, destination, normalised quantity): the later report is kept on record as a duplicate
-of the first and counted once.
+Counting (ADR 10, addendum "Counting the world's seizures"): every report is one seizure unless
+it is the same report (the same administration's ``report_id``, forwarded by another member as
+well: kept, marked ``duplicate_of``, counted once) or an analyst confirmed it as another
+administration's report of the same seizure. One administration's reports are never merged: one-
+piece seizures of one kind on one day at different offices are common. Across administrations a
+report is only a *candidate* duplicate (:func:`may_be_one_seizure`: same day, commodity, mode and
+known route, quantities within 5% in the same unit, the same office or port where both carry
+one), kept in ``hub_duplicate_candidate`` and counted as its own seizure until an analyst
+confirms it (then counted once) or rejects it (it stays distinct).
 
 Rollups (month x dimension x value x member → cases and quantities) are maintained in the
 transaction of the ingest, so a trend report reads a few thousand rows however many reports
@@ -24,20 +29,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
 from gateway.documents.schemas import JsonSchemas
-from gateway.errors import DocumentError, ForbiddenError, NotFoundError
+from gateway.errors import DocumentError, ForbiddenError, NotFoundError, StateConflictError
 from gateway.exchange.received import Received
 from gateway.policy.model import TLP_NO_ONWARD
 from gateway.policy.release import Tree, release
 from gateway.registry import Registry
 from gateway.rilo.trends import QUANTITIES, Cell, Period, report
 from gateway.store.db import Database
-from gateway.store.models import HubReport, HubRollup
+from gateway.store.models import HubDuplicateCandidate, HubReport, HubRollup
 from gateway.store.predicates import one_of
 
 #: unit → (normalised quantity, factor)
@@ -54,6 +59,7 @@ UNITS = {
 }
 HUB_REPORT = cast(Table, HubReport.__table__)
 HUB_ROLLUP = cast(Table, HubRollup.__table__)
+HUB_CANDIDATE = cast(Table, HubDuplicateCandidate.__table__)
 _PG_ROLLUP_UPSERT = text(
     "INSERT INTO hub_rollup (month, dimension, value, member, cases, kg, litres, tablets, pieces) "
     "SELECT * FROM unnest(CAST(:month AS integer[]), CAST(:dimension AS varchar[]), "
@@ -65,8 +71,8 @@ _PG_ROLLUP_UPSERT = text(
     "litres = hub_rollup.litres + EXCLUDED.litres, "
     "tablets = hub_rollup.tablets + EXCLUDED.tablets, pieces = hub_rollup.pieces + EXCLUDED.pieces"
 )
-#: Marks, until the batch is inserted, a duplicate of a report earlier in the same batch.
-IN_THIS_BATCH = -1
+#: Two administrations' quantities (normalised, same unit) this close may be one seizure.
+QUANTITY_TOLERANCE = 0.05
 
 
 def normalised(quantity: Mapping[str, Any]) -> tuple[str, float]:
@@ -103,24 +109,167 @@ def cells_of_report(document: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def seizure_key(document: Mapping[str, Any]) -> str:
-    unit, amount = normalised(document["quantity"])
-    route = document.get("route") or {}
+    """The match key (``hub_report.seizure_key``): seizure date, commodity type, transport mode,
+    normalised unit. Only reports with the same key are compared at all."""
+    unit, _ = normalised(document["quantity"])
     return "|".join(
         (
             document["seizure_date"],
             document["commodity"]["type"],
-            route.get("departure", "??"),
-            route.get("destination", "??"),
-            f"{amount:.3f}{unit}",
+            document["transport"]["mode"],
+            unit,
         )
     )
+
+
+def known_route(document: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(origin, departure, destination) where all three are known; None where any is not."""
+    route = document.get("route") or {}
+    parts = (route.get("origin"), route.get("departure"), route.get("destination"))
+    if any(not p or p == "??" for p in parts):
+        return None
+    return cast(tuple[str, str, str], parts)
+
+
+def same_place(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """No port both reports carry differs, and the seizing office (UN/LOCODE) is the same where
+    both carry one, unless they share a port (the departure and the destination member report
+    one seizure from their own offices)."""
+    route_a, route_b = a.get("route") or {}, b.get("route") or {}
+    shared = [
+        (route_a[p], route_b[p])
+        for p in ("departure_port", "arrival_port")
+        if route_a.get(p) and route_b.get(p)
+    ]
+    if any(x != y for x, y in shared):
+        return False
+    office_a = (a.get("office") or {}).get("locode")
+    office_b = (b.get("office") or {}).get("locode")
+    return not (office_a and office_b and office_a != office_b) or bool(shared)
+
+
+def may_be_one_seizure(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two reports are a candidate duplicate: different reporting administrations, the
+    same seizure date, commodity type, transport mode and normalised unit, the same route with
+    no unknown part, quantities within :data:`QUANTITY_TOLERANCE` of the larger, and
+    :func:`same_place`. One administration's reports are never candidates."""
+    if a["reporting_administration"] == b["reporting_administration"]:
+        return False
+    if seizure_key(a) != seizure_key(b):
+        return False
+    route = known_route(a)
+    if route is None or route != known_route(b):
+        return False
+    _, x = normalised(a["quantity"])
+    _, y = normalised(b["quantity"])
+    if abs(x - y) > QUANTITY_TOLERANCE * max(x, y):
+        return False
+    return same_place(a, b)
+
+
+def same_report(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """The same administration's report (its own ``report_id``), e.g. forwarded by a member and
+    sent by its reporter too."""
+    return bool(
+        a["reporting_administration"] == b["reporting_administration"]
+        and a["report_id"] == b["report_id"]
+    )
+
+
+@dataclass
+class _Held:
+    """A report held and not withdrawn, as the matching of a later one sees it."""
+
+    id: int
+    document: Mapping[str, Any]
+    duplicate_of: int | None
+
+
+def match(document: Mapping[str, Any], earlier: Sequence[_Held]) -> tuple[int | None, list[int]]:
+    """For a new report and the held reports of its match key (oldest first): the counted report
+    it is a copy of (or None), and the counted reports it is a candidate duplicate of."""
+    for held in earlier:
+        if same_report(held.document, document):
+            return (held.duplicate_of or held.id), []
+    return None, [
+        h.id for h in earlier if h.duplicate_of is None and may_be_one_seizure(h.document, document)
+    ]
+
+
+def rollup_rows(documents: Iterable[Mapping[str, Any]], sign: int = 1) -> list[dict[str, Any]]:
+    """The rollup rows (cells) the reports add (``sign`` +1) or remove (-1)."""
+    totals: dict[tuple[int, str, str, str], list[float]] = defaultdict(
+        lambda: [0, 0.0, 0.0, 0.0, 0.0]
+    )
+    for document in documents:
+        day = document["seizure_date"]
+        month = int(day[:4]) * 100 + int(day[5:7])
+        unit, amount = normalised(document["quantity"])
+        position = 1 + QUANTITIES.index(unit)
+        for dimension, value in cells_of_report(document):
+            cell = totals[(month, dimension, value[:200], document["reporting_administration"])]
+            cell[0] += sign
+            cell[position] += sign * amount
+    return [
+        {
+            "month": month,
+            "dimension": dimension,
+            "value": value,
+            "member": member,
+            "cases": int(t[0]),
+            "kg": t[1],
+            "litres": t[2],
+            "tablets": t[3],
+            "pieces": t[4],
+        }
+        for (month, dimension, value, member), t in totals.items()
+    ]
+
+
+def rederive(connection: Any, *, now: datetime) -> None:
+    """Every held report's match key, copy-of and candidates recomputed under the counting rule,
+    and the rollups recomputed from the reports counted (migration 0012). Withdrawn reports keep
+    no candidates and are not counted."""
+    rows = connection.execute(
+        select(HUB_REPORT.c.id, HUB_REPORT.c.document, HUB_REPORT.c.withdrawn_at).order_by(
+            HUB_REPORT.c.id
+        )
+    ).all()
+    by_key: dict[str, list[_Held]] = defaultdict(list)
+    candidates, counted = [], []
+    for row_id, document, withdrawn_at in rows:
+        key = seizure_key(document)
+        copy_of, originals = match(document, by_key[key])
+        connection.execute(
+            update(HUB_REPORT)
+            .where(HUB_REPORT.c.id == row_id)
+            .values(seizure_key=key, duplicate_of=copy_of)
+        )
+        if withdrawn_at is not None:
+            continue
+        by_key[key].append(_Held(row_id, document, copy_of))
+        if copy_of is None:
+            counted.append(document)
+            candidates += [
+                {"report": row_id, "original": o, "state": "open", "found_at": now}
+                for o in originals
+            ]
+    connection.execute(HUB_ROLLUP.delete())
+    cells = rollup_rows(counted)
+    if cells:
+        connection.execute(insert(HUB_ROLLUP), cells)
+    if candidates:
+        connection.execute(insert(HUB_CANDIDATE), candidates)
 
 
 @dataclass(frozen=True)
 class Ingested:
     accepted: int
+    #: Copies of a report already held (the same administration's report id).
     duplicates: int
     already_held: int
+    #: Candidate duplicates found (counted as distinct seizures until an analyst confirms).
+    candidates: int = 0
 
 
 class Hub:
@@ -204,24 +353,24 @@ class Hub:
                 )
             ).scalars()
         )
-        keys = {seizure_key(r): r for r in reports if r["report_id"] not in held}
-        firsts = {
-            key: report_id
-            for key, report_id in session.execute(
-                select(HubReport.seizure_key, HubReport.id).where(
-                    one_of(HubReport.seizure_key, keys, dialect=dialect),
-                    HubReport.duplicate_of.is_(None),
-                    HubReport.withdrawn_at.is_(None),
-                )
-            ).all()
-        }
-        rows, counted = [], []
-        seen: set[str] = set()
+        fresh: list[Mapping[str, Any]] = []  # not held, once each (the first of a report_id)
         for document in reports:
-            if document["report_id"] in held or document["report_id"] in seen:
-                continue
-            seen.add(document["report_id"])
-            key = seizure_key(document)
+            if document["report_id"] not in held:
+                held.add(document["report_id"])
+                fresh.append(document)
+        keys = {seizure_key(r) for r in fresh}
+        by_key: dict[str, list[_Held]] = defaultdict(list)
+        for row_id, document, duplicate_of, key in session.execute(
+            select(HubReport.id, HubReport.document, HubReport.duplicate_of, HubReport.seizure_key)
+            .where(
+                one_of(HubReport.seizure_key, keys, dialect=dialect),
+                HubReport.withdrawn_at.is_(None),
+            )
+            .order_by(HubReport.id)
+        ).all():
+            by_key[key].append(_Held(row_id, document, duplicate_of))
+        rows = []
+        for document in fresh:
             unit, amount = normalised(document["quantity"])
             day = date.fromisoformat(document["seizure_date"])
             route = document.get("route") or {}
@@ -242,30 +391,43 @@ class Hub:
                     "unit": unit,
                     "amount": amount,
                     "validation": "member-reported",
-                    "seizure_key": key,
-                    "duplicate_of": firsts.get(key),
+                    "seizure_key": seizure_key(document),
+                    "duplicate_of": None,
                     "document": dict(document),
                     "received_at": now,
                 }
             )
-            if key not in firsts:
-                counted.append(document)
-                firsts[key] = IN_THIS_BATCH  # later reports of this seizure here: duplicates
-        if rows:
-            session.execute(insert(HUB_REPORT), rows)  # Core: no ORM bookkeeping
-        for key in {r["seizure_key"] for r in rows if r["duplicate_of"] == IN_THIS_BATCH}:
-            first = session.execute(
-                select(func.min(HubReport.id)).where(
-                    HubReport.seizure_key == key,
-                    HubReport.duplicate_of.is_(None),
-                    HubReport.withdrawn_at.is_(None),
-                )
-            ).scalar_one()
-            session.execute(
-                update(HubReport)
-                .where(HubReport.seizure_key == key, HubReport.duplicate_of == IN_THIS_BATCH)
-                .values(duplicate_of=first)
+        row_ids: list[int] = []
+        if rows:  # Core: no ORM bookkeeping; the ids in the order of the rows
+            row_ids = list(
+                session.execute(
+                    insert(HUB_REPORT).returning(HUB_REPORT.c.id, sort_by_parameter_order=True),
+                    rows,
+                ).scalars()
             )
+        counted, copies, candidates = [], [], []
+        for row_id, document in zip(row_ids, fresh, strict=True):
+            key = seizure_key(document)
+            copy_of, originals = match(document, by_key[key])
+            by_key[key].append(_Held(row_id, document, copy_of))
+            if copy_of is not None:
+                copies.append({"row_id": row_id, "copy_of": copy_of})
+                continue
+            counted.append(document)
+            candidates += [
+                {"report": row_id, "original": o, "state": "open", "found_at": now}
+                for o in originals
+            ]
+        if copies:
+            session.execute(
+                update(HUB_REPORT)
+                .where(HUB_REPORT.c.id == bindparam("row_id"))
+                .values(duplicate_of=bindparam("copy_of")),
+                copies,
+                execution_options={"synchronize_session": False},
+            )
+        if candidates:
+            session.execute(insert(HUB_CANDIDATE), candidates)
         self._roll(session, counted, +1)
         audit_log.append(
             session,
@@ -279,42 +441,20 @@ class Hub:
                     "reports": len(reports),
                     "accepted": len(rows),
                     "duplicates": len(rows) - len(counted),
+                    "candidates": len(candidates),
                     "already_held": len(reports) - len(rows),
                 },
             ),
         )
-        return Ingested(len(rows), len(rows) - len(counted), len(reports) - len(rows))
+        return Ingested(
+            len(rows), len(rows) - len(counted), len(reports) - len(rows), len(candidates)
+        )
 
     def _roll(self, session: Session, documents: Iterable[Mapping[str, Any]], sign: int) -> None:
         """Add (``sign`` +1) or remove (-1) reports from the rollups, one upsert per cell."""
-        totals: dict[tuple[int, str, str, str], list[float]] = defaultdict(
-            lambda: [0, 0.0, 0.0, 0.0, 0.0]
-        )
-        for document in documents:
-            day = document["seizure_date"]
-            month = int(day[:4]) * 100 + int(day[5:7])
-            unit, amount = normalised(document["quantity"])
-            position = 1 + QUANTITIES.index(unit)
-            for dimension, value in cells_of_report(document):
-                cell = totals[(month, dimension, value[:200], document["reporting_administration"])]
-                cell[0] += sign
-                cell[position] += sign * amount
-        if not totals:
+        values = rollup_rows(documents, sign)
+        if not values:
             return
-        values = [
-            {
-                "month": month,
-                "dimension": dimension,
-                "value": value,
-                "member": member,
-                "cases": int(t[0]),
-                "kg": t[1],
-                "litres": t[2],
-                "tablets": t[3],
-                "pieces": t[4],
-            }
-            for (month, dimension, value, member), t in totals.items()
-        ]
         if session.get_bind().dialect.name == "postgresql":
             # One set-based statement over arrays: an executemany would cost a round trip and a
             # plan execution per cell.
@@ -381,7 +521,111 @@ class Hub:
                 )
                 promoted.append(successor.document)
         self._roll(session, promoted, +1)
+        gone = [r.id for r in found]
+        if gone:
+            for column in (HubDuplicateCandidate.report, HubDuplicateCandidate.original):
+                session.execute(
+                    update(HubDuplicateCandidate)
+                    .where(column.in_(gone), HubDuplicateCandidate.state == "open")
+                    .values(state="withdrawn", decided_at=now, decided_by="system:withdrawal")
+                )
         return len(found)
+
+    # --- candidate duplicates (RILO analysts) -------------------------------------------------
+
+    def candidates(self, *, only_open: bool = False, limit: int = 500) -> list[dict[str, Any]]:
+        """Candidate duplicates, newest first, with both reports as the hub holds them."""
+        with self._db.transaction() as session:
+            query = select(HubDuplicateCandidate).order_by(HubDuplicateCandidate.id.desc())
+            if only_open:
+                query = query.where(HubDuplicateCandidate.state == "open")
+            found = session.execute(query.limit(limit)).scalars().all()
+            ids = {c.report for c in found} | {c.original for c in found}
+            reports = {
+                r.id: r
+                for r in session.execute(
+                    select(HubReport).where(HubReport.id.in_(sorted(ids)))
+                ).scalars()
+            }
+
+            def side(row_id: int) -> dict[str, Any]:
+                r = reports[row_id]
+                _, amount = normalised(r.document["quantity"])
+                return {
+                    "member": r.member,
+                    "reported_by": r.reported_by,
+                    "report_id": r.report_id,
+                    "seizure_date": r.seizure_date.isoformat(),
+                    "commodity": f"{r.category}/{r.commodity_type}",
+                    "route": route_of(r.document),
+                    "mode": r.mode,
+                    "office": (r.document.get("office") or {}).get("locode"),
+                    "amount": amount,
+                    "unit": r.unit,
+                }
+
+            return [
+                {
+                    "id": c.id,
+                    "state": c.state,
+                    "found_at": c.found_at.isoformat(),
+                    "decided_at": c.decided_at.isoformat() if c.decided_at else None,
+                    "decided_by": c.decided_by,
+                    "report": side(c.report),
+                    "original": side(c.original),
+                }
+                for c in found
+            ]
+
+    def decide_duplicate(
+        self, candidate_id: int, *, confirmed: bool, actor: str, now: datetime
+    ) -> str:
+        """An analyst's answer on an open candidate. Confirmed: the later report is counted no
+        more (it points at the counted report of the seizure); rejected: both stay counted.
+        Returns the new state; NotFoundError or StateConflictError (already decided)."""
+        with self._db.transaction() as session:
+            candidate = session.execute(
+                select(HubDuplicateCandidate)
+                .where(HubDuplicateCandidate.id == candidate_id)
+                .with_for_update()
+            ).scalar_one_or_none()
+            if candidate is None:
+                raise NotFoundError(f"no candidate duplicate {candidate_id}")
+            if candidate.state != "open":
+                raise StateConflictError(
+                    f"candidate duplicate {candidate_id} is {candidate.state}, not open"
+                )
+            candidate.state = "confirmed" if confirmed else "rejected"
+            candidate.decided_at, candidate.decided_by = now, actor
+            later = session.execute(
+                select(HubReport).where(HubReport.id == candidate.report).with_for_update()
+            ).scalar_one()
+            if confirmed and later.withdrawn_at is None and later.duplicate_of is None:
+                root = session.get(HubReport, candidate.original)
+                while root is not None and root.duplicate_of is not None:
+                    root = session.get(HubReport, root.duplicate_of)
+                if root is not None and root.withdrawn_at is None and root.id != later.id:
+                    later.duplicate_of = root.id
+                    session.execute(
+                        update(HubReport)
+                        .where(
+                            HubReport.seizure_key == later.seizure_key,
+                            HubReport.duplicate_of == later.id,
+                        )
+                        .values(duplicate_of=root.id)
+                    )
+                    self._roll(session, [later.document], -1)
+            audit_log.append(
+                session,
+                audit_log.Event(
+                    tag=f"analyst:hub-duplicate:{candidate.state}",
+                    occurred_at=now,
+                    actor=actor,
+                    partner=later.member,
+                    detail={"candidate": candidate_id, "report_id": later.report_id},
+                ),
+            )
+            return candidate.state
 
     def validate(self, member: str, report_id: str, *, actor: str, now: datetime) -> None:
         """RILO checked this report with the member: ``rilo-validated``."""
@@ -428,7 +672,16 @@ class Hub:
                     .distinct()
                 ).scalars()
             )
-        return report(period, *cells, seen_before=seen)
+            open_candidates = session.scalar(
+                select(func.count())
+                .select_from(HubDuplicateCandidate)
+                .join(HubReport, HubReport.id == HubDuplicateCandidate.report)
+                .where(
+                    HubDuplicateCandidate.state == "open",
+                    HubReport.month.in_(list(period.months)),
+                )
+            )
+        return report(period, *cells, seen_before=seen, open_candidates=int(open_candidates or 0))
 
     def _cells(self, session: Session, months: Sequence[int]) -> dict[str, dict[str, Cell]]:
         members = func.count(func.distinct(HubRollup.member)).filter(HubRollup.cases > 0)

@@ -2,7 +2,15 @@
 of the WCO Illicit Trade Report sections with their usual units and sizes, routes across the
 Asia/Pacific region from plausible origins, modes and concealments that fit the commodity, a
 seasonal rhythm, and a share of seizures reported twice (by the departure and the destination
-member). For tests, the demo and the benchmarks; every name in them is generated."""
+member). For tests, the demo and the benchmarks; every name in them is generated.
+
+The world as the members' real records show it (issue 21) is drawn too, from a second generator
+so that a seed's ordinary seizures stay what they were: bursts of identical small seizures (one
+piece, a few grams) by one member on one day at different offices, reports whose departure the
+member does not know, ports of loading and discharge on part of the sea and air seizures, and a
+departure member's report of a seizure weighing it a little differently (within 3%). Corridors
+reported by one member only and months with a single seizure of a rare kind follow from the
+distributions."""
 
 from __future__ import annotations
 
@@ -262,6 +270,61 @@ def _office(member: str, number: int, held: bool) -> dict[str, str]:
     return {"name": name, "locode": code} if held else {"locode": code}
 
 
+#: Small seizures that come in bursts: (category, type, unit, amount, mode, concealment, origins).
+_BURSTS = (
+    (
+        "ipr-health-safety",
+        "counterfeit-watches",
+        "pieces",
+        1.0,
+        "postal",
+        "mail-item",
+        ("CN", "HK"),
+    ),
+    ("security", "firearms", "pieces", 1.0, "postal", "mail-item", ("US", "PH")),
+    ("drugs", "cannabis", "g", 20.0, "postal", "mail-item", ("TH", "US", "CA")),
+    ("drugs", "mdma", "tablets", 10.0, "express-courier", "express-parcel", ("NL", "DE")),
+)
+_PORTED = frozenset({"sea", "air", "passenger-air", "passenger-sea"})
+
+
+def _port(rng: random.Random, country: str) -> str:
+    """A UN/LOCODE-shaped port code in ``country`` (one of five per country)."""
+    return f"{country}P{'ABCDE'[rng.randrange(5)]}T"
+
+
+def _burst(
+    rng: random.Random, member: str, day: date, seed: int, serial: int, held: bool
+) -> list[dict[str, Any]]:
+    """3 to 12 identical one-piece (or a few grams) seizures by ``member`` on ``day``, each at
+    another of its offices and with its own reference."""
+    category, kind, unit, amount, mode, concealment, origins = rng.choice(_BURSTS)
+    origin = rng.choice([o for o in origins if o != member] or ["XX"])
+    route: dict[str, Any] = {"origin": origin, "destination": member}
+    if rng.random() < 0.5:
+        route["departure"] = origin  # otherwise unknown to the member
+    detection = [rng.choice(("x-ray", "detector-dog", "risk-profiling"))]
+    offices = rng.sample(range(1, 40), rng.randint(3, 12))
+    return [
+        {
+            "reporting_administration": member,
+            "report_id": f"{member}-SYN-{seed}-{serial:07d}-B{index}",
+            "seizure_date": day.isoformat(),
+            "office": _office(member, office, held),
+            "location_type": _LOCATION.get(mode, "other"),
+            "direction": "inbound",
+            "commodity": {"category": category, "type": kind},
+            "quantity": {"amount": amount, "unit": unit},
+            "transport": {"mode": mode},
+            "route": dict(route),
+            "concealment_methods": [concealment],
+            "detection_methods": list(detection),
+            "markings": {"originator": member, "handling_code": "H0", "tlp": "TLP:GREEN"},
+        }
+        for index, office in enumerate(offices)
+    ]
+
+
 def reports(
     count: int,
     *,
@@ -271,14 +334,24 @@ def reports(
     members: Sequence[str] = MEMBERS,
     twice: float = 0.04,
     held: bool = False,
+    bursts: float = 0.0,
+    unknown_departure: float = 0.0,
+    ports: float = 0.0,
 ) -> Iterator[dict[str, Any]]:
     """``count`` seizures as seizure reports (JSON form, valid against the spec); a share
     ``twice`` of them, when departure and destination are both members, is reported again by the
     departure member, as an outbound seizure with its own reference, right after the first.
 
     As a member's feed sends them to the hub (no persons, an office by its UN/LOCODE only), or
-    with ``held`` as the member holds them (an office's name, a courier named in some)."""
+    with ``held`` as the member holds them (an office's name, a courier named in some).
+
+    The real world's shapes (off by default: a seed's reports stay as they were): a share
+    ``bursts`` of the draws adds a burst of identical small seizures by one member on one day
+    (:func:`_burst`); a share ``unknown_departure`` of seizures has no departure; a share
+    ``ports`` of the sea and air seizures names its ports of loading and discharge, and where
+    such a seizure is reported twice the departure member's quantity differs by up to 3%."""
     rng = random.Random(seed)  # reproducible test data  # nosec B311
+    world = random.Random(f"world-{seed}")  # nosec B311
     weights = [c[7] for c in _COMMODITIES]
     made = 0
     serial = 0
@@ -304,6 +377,13 @@ def reports(
         }
         if rng.random() < 0.2:
             route["transit"] = [rng.choice([h for h in _HUBS if h not in (departure, destination)])]
+        known = True
+        if world.random() < unknown_departure:
+            del route["departure"]
+            known = False
+        if known and mode in _PORTED and world.random() < ports:
+            route["departure_port"] = _port(world, departure)
+            route["arrival_port"] = _port(world, destination)
         report: dict[str, Any] = {
             "reporting_administration": destination,
             "report_id": f"{destination}-SYN-{seed}-{serial:07d}",
@@ -330,14 +410,22 @@ def reports(
                 report["persons"] = [courier]
         yield report
         made += 1
+        if world.random() < bursts:
+            serial += 1
+            for burst in _burst(world, rng.choice(members), day, seed, serial, held):
+                if made < count:
+                    yield burst
+                    made += 1
         if (
             made < count
+            and known
             and departure in members
             and departure != destination
             and rng.random() < twice
         ):
             again = {
                 **report,
+                "quantity": _reweighed(world, report["quantity"], "departure_port" in route),
                 "reporting_administration": departure,
                 "report_id": f"{departure}-SYN-{seed}-{serial:07d}-X",
                 "direction": "outbound",
@@ -347,3 +435,12 @@ def reports(
             again.pop("persons", None)
             yield again
             made += 1
+
+
+def _reweighed(rng: random.Random, quantity: dict[str, Any], weighed_again: bool) -> dict[str, Any]:
+    """The departure member's own figure: where it weighed the seizure itself (a seizure with
+    its ports on record, in this world), up to 3% off; otherwise the destination's figure."""
+    if not weighed_again or quantity["unit"] in ("tablets", "pieces", "sticks"):
+        return dict(quantity)
+    factor = 1 + rng.uniform(-0.03, 0.03)
+    return {"amount": round(max(0.001, quantity["amount"] * factor), 3), "unit": quantity["unit"]}

@@ -152,10 +152,12 @@ def report(
     last_year: Cells,
     *,
     seen_before: Iterable[str] = (),
+    open_candidates: int = 0,
 ) -> dict[str, Any]:
     """The trend report of ``period`` from its cells, those of the period before and those of
     the same period a year earlier. ``seen_before`` are the commodity-route pairs of the four
-    periods before (to tell the new ones)."""
+    periods before (to tell the new ones). ``open_candidates``: the period's candidate duplicates
+    no analyst has decided yet (each counted as a seizure of its own meanwhile)."""
     previous, year_earlier = period.shifted(-1), period.year_earlier
     tables: dict[str, Any] = {}
     for dimension in DIMENSIONS:
@@ -203,6 +205,7 @@ def report(
         "total_cases_previous": sum(c.cases for c in before.get("member", {}).values()),
         "total_cases_year_earlier": sum(c.cases for c in last_year.get("member", {}).values()),
         "disclosure_control": {"min_seizures": MIN_SEIZURES, "min_members": MIN_MEMBERS},
+        "open_duplicate_candidates": open_candidates,
         "tables": tables,
         "top_routes": routes,
         "new_commodity_routes": new_pairs,

@@ -352,9 +352,11 @@ class ReviewCase(Base):
 
 class HubReport(Base):
     """A seizure report as the RILO A/P hub holds it: sanitised by the member's feed, with its
-    provenance (member, batch message, time), validation status and seizure key. A report of a
-    seizure another member reported first points at that one (``duplicate_of``) and is not
-    counted again."""
+    provenance (member, batch message, time), validation status and match key (date, commodity
+    type, mode, unit). A copy of a report already held (the same administration's report id,
+    forwarded by another member) or a report an analyst confirmed as another administration's
+    report of the same seizure points at the counted one (``duplicate_of``) and is not counted
+    again."""
 
     __tablename__ = "hub_report"
     __table_args__ = (
@@ -387,6 +389,26 @@ class HubReport(Base):
     withdrawn_at: Mapped[datetime | None]
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime]
+
+
+class HubDuplicateCandidate(Base):
+    """Two reports of different administrations that may be one seizure (same day, commodity,
+    mode and known route, quantities within 5%, the same office or port where both carry one):
+    counted as two until an analyst confirms them (then once) or rejects them."""
+
+    __tablename__ = "hub_duplicate_candidate"
+    __table_args__ = (UniqueConstraint("report", "original"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: The later report (``hub_report.id``): the one not counted once confirmed.
+    report: Mapped[int] = mapped_column(Integer)
+    #: The earlier report it may repeat.
+    original: Mapped[int] = mapped_column(Integer, index=True)
+    #: ``open``, ``confirmed``, ``rejected``, or ``withdrawn`` (either report was withdrawn).
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    found_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class HubRollup(Base):

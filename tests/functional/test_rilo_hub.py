@@ -43,6 +43,11 @@ UNITS = {
 
 @pytest.fixture
 def hub(settings, tmp_path):
+    yield from hub_gateway(settings, tmp_path)
+
+
+def hub_gateway(settings, tmp_path):
+    """The hub's gateway (its services, a test client, its signing key) until the test ends."""
     key = generate_jwk()
     write_private_jwk(settings.keys_dir / "RILO-AP.private.jwk", key)
     hub_settings = replace(settings, gateway_id="RILO-AP", registry_dir=hub_registry(tmp_path))
@@ -92,24 +97,21 @@ def feed(hub, signing_keys, generated: list[dict]) -> None:
             assert answer.status == 202, answer.body
 
 
-def recompute(generated: list[dict], months: set[int]) -> dict:
-    """Independently: the first report of each seizure counts, per dimension value."""
-    first_by_key: dict[str, str] = {}
+def recompute(
+    generated: list[dict], months: set[int], merged: frozenset[tuple[str, str]] = frozenset()
+) -> dict:
+    """Independently: every report is a seizure of its own, but for a copy of a report already
+    counted (the same administration's report id) and those ``merged`` ((administration,
+    report id) an analyst confirmed as a repeat of another administration's report)."""
+    seen: set[tuple[str, str]] = set()
     counted = []
     for report in generated:
         unit, factor = UNITS[report["quantity"]["unit"]]
         amount = round(report["quantity"]["amount"] * factor, 6)
-        route = report["route"]
-        key = (
-            report["seizure_date"],
-            report["commodity"]["type"],
-            route.get("departure"),
-            route.get("destination"),
-            f"{amount:.3f}{unit}",
-        )
-        if key in first_by_key and first_by_key[key] != report["reporting_administration"]:
+        which = (report["reporting_administration"], report["report_id"])
+        if which in seen or which in merged:
             continue
-        first_by_key.setdefault(key, report["reporting_administration"])
+        seen.add(which)
         day = date.fromisoformat(report["seizure_date"])
         if day.year * 100 + day.month in months:
             counted.append((report, unit, amount))
@@ -209,7 +211,9 @@ def test_every_figure_of_a_trend_report_matches_a_recomputation(hub, signing_key
     assert report["new_commodity_routes"] == expected_new
 
 
-def test_the_same_seizure_from_two_members_is_counted_once_and_kept_twice(hub, signing_keys):
+def test_the_same_seizure_from_two_members_is_a_candidate_counted_twice_until_confirmed(
+    hub, signing_keys
+):
     generated = sanitised(400)
     twice = [r for r in generated if r["report_id"].endswith("-X")]
     assert twice
@@ -220,7 +224,7 @@ def test_the_same_seizure_from_two_members_is_counted_once_and_kept_twice(hub, s
             select(func.count()).select_from(HubReport).where(HubReport.duplicate_of.is_not(None))
         )
     assert held == len(generated)
-    assert duplicates == len(twice)
+    assert duplicates == 0  # candidates at most: every report counted until an analyst decides
 
 
 def test_resent_batch_is_not_counted_again(hub, signing_keys):
