@@ -1,5 +1,6 @@
 """RILO analysts' pages: a period's trend report with charts drawn on the server (inline SVG,
-no script, no CDN) and the report as CSV."""
+no script, no CDN), the report as CSV, and the candidate duplicates an analyst confirms or
+rejects (forms, no script)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 import flask
 
 from gateway.api.context import services
+from gateway.errors import GatewayError
 from gateway.rilo.trends import Period
-from gateway.web.session import requires
+from gateway.web.session import check_csrf, current_user, requires
 
 
 def default_period() -> str:
@@ -66,3 +68,39 @@ def hub_pages(web: flask.Blueprint) -> None:
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="rilo-ap-{period.label}.csv"'},
         )
+
+    @web.get("/hub/duplicates")
+    @requires("analyst")
+    def duplicates() -> Any:
+        hub = services().hub
+        if hub is None:
+            flask.abort(404, "this gateway is not the RILO A/P hub")
+        every = flask.request.args.get("all") == "1"
+        return flask.render_template(
+            "duplicates.html", candidates=hub.candidates(only_open=not every), every=every
+        )
+
+    # ``case_id``: the bounded integer converter of the case pages (1 to INTEGER's maximum)
+    @web.post("/hub/duplicates/<case_id:candidate_id>/decision")
+    @requires("analyst")
+    def decide_duplicate(candidate_id: int) -> Any:
+        check_csrf()
+        hub = services().hub
+        if hub is None:
+            flask.abort(404, "this gateway is not the RILO A/P hub")
+        decision = flask.request.form.get("decision", "")
+        if decision not in ("confirm", "reject"):
+            flask.abort(400, "decision: confirm or reject")
+        person = current_user()
+        assert person is not None  # requires() signed them in
+        try:
+            state = hub.decide_duplicate(
+                candidate_id,
+                confirmed=decision == "confirm",
+                actor=person.actor("analyst"),
+                now=datetime.now(UTC),
+            )
+            flask.flash(f"Candidate {candidate_id}: {state}.")
+        except GatewayError as error:
+            flask.flash(f"{error.title}: {error.detail}")
+        return flask.redirect(flask.url_for("web.duplicates"), 303)

@@ -492,3 +492,44 @@ def test_migration_rederives_an_old_databases_duplicate_rows(hub, signing_keys):
     assert report["total_cases"] == expected["total"] == 5  # was 2
     assert set(stored_candidates(services)) == {("JP-1", "KR-1")}
     assert report["open_duplicate_candidates"] == 1
+
+
+# --- the analysts' page ---------------------------------------------------------------------------
+
+
+def test_analysts_page_decides_a_candidate_with_a_form_and_others_get_no_page(hub, signing_keys):
+    import re
+
+    from starlette.testclient import TestClient
+
+    from gateway.app import create_app
+
+    jp, th = _pair()
+    send_batch(member(hub, signing_keys, "JP"), "JP", [jp])
+    send_batch(member(hub, signing_keys, "TH"), "TH", [th])
+    services = hub["services"]
+
+    def browser_of(username: str) -> TestClient:
+        browser = TestClient(create_app(services.settings, services), base_url="https://testserver")
+        form = browser.get("/web/login").text
+        token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        browser.post("/web/login", data={"username": username, "password": PASSWORD, "csrf": token})
+        return browser
+
+    with browser_of("tanaka") as officer:
+        assert officer.get("/web/hub/duplicates").status_code == 403
+    with browser_of("lee") as analyst:
+        page = analyst.get("/web/hub/duplicates")
+        assert page.status_code == 200 and "JP-PAIR-1" in page.text and "<script" not in page.text
+        (candidate,) = re.findall(r"/web/hub/duplicates/(\d+)/decision", page.text)
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        forged = analyst.post(
+            f"/web/hub/duplicates/{candidate}/decision", data={"decision": "confirm"}
+        )
+        assert forged.status_code == 400
+        done = analyst.post(
+            f"/web/hub/duplicates/{candidate}/decision", data={"decision": "confirm", "csrf": token}
+        )
+        assert done.status_code == 200 and f"Candidate {candidate}: confirmed." in done.text
+        assert "No open candidate duplicates." in done.text
+    assert services.hub.trend_report(Period.parse("2026-05"))["total_cases"] == 1
