@@ -314,3 +314,31 @@ def test_an_action_answer_showing_the_case_is_an_audited_read(client, services, 
             for r in e.detail["reads"]
         ]
     assert any(r["what"] == "case" and r["case"] == kr_case for r in reads)
+
+
+def test_a_preview_the_policy_refuses_does_not_say_every_field_goes(
+    settings, services, client, kr_case
+):
+    """KR's CMAA carries no FY2012 provisions: an answer's text cannot go to it, so the answer
+    cannot go at all; the preview must not also claim that nothing is withheld."""
+    for action in ("assign", "start-review"):
+        assert act(client, kr_case, "suzuki", action).status_code == 200
+    with TestClient(create_app(settings, services), base_url="https://testserver") as browser:
+        form = browser.get("/web/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        browser.post("/web/login", data={"username": "suzuki", "password": PASSWORD, "csrf": token})
+        page = browser.get(f"/web/cases/{kr_case}/compose")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        preview = browser.post(
+            f"/web/cases/{kr_case}/preview",
+            data={
+                "csrf": token,
+                "outcome": "partially-answered",
+                "reason": "confidentiality",
+                "answer-0": f"{NAMED_PERSON} was known to us.",
+            },
+        )
+    assert preview.status_code == 200
+    assert "The policy refuses it" in preview.text
+    assert "every field goes" not in preview.text
+    assert "nothing of it goes" in preview.text
