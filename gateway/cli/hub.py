@@ -58,14 +58,14 @@ def report(ctx: click.Context, period: str, as_csv: bool) -> None:
 @hub.command("validate")
 @click.argument("member")
 @click.argument("report_id")
-@click.option("--analyst", required=True, help="The RILO analyst's account.")
 @click.pass_context
-def validate(ctx: click.Context, member: str, report_id: str, analyst: str) -> None:
-    """Mark a report RILO-validated (checked with the member that sent it)."""
+def validate(ctx: click.Context, member: str, report_id: str) -> None:
+    """Mark a report RILO-validated (checked with the member that sent it), as the analyst
+    signed in with `gateway login`."""
     with gateway_services(settings_of(ctx)) as services:
-        person = services.accounts.person(analyst)
-        if services.hub is None or person is None or "analyst" not in person.roles:
-            raise click.ClickException("an analyst's account on the hub's gateway is needed")
+        if services.hub is None:
+            raise click.ClickException("this gateway is not the RILO A/P hub")
+        person = _signed_in_analyst(ctx, services)
         services.hub.validate(
             member, report_id, actor=person.actor("analyst"), now=datetime.now(UTC)
         )

@@ -24,7 +24,7 @@ from gateway.rilo.synthetic import reports
 from gateway.rilo.trends import Period
 from gateway.store.models import HubReport
 from gateway.trust.keys import PinnedKey, SigningKey, generate_jwk, write_private_jwk
-from tests.conftest import acting_headers, create_accounts
+from tests.conftest import PASSWORD, acting_headers, create_accounts
 
 PROBLEMS = "https://customs.go.jp/gateway/problems/"
 MEMBERS = ("JP", "KR", "TH", "ID")
@@ -352,25 +352,29 @@ def test_cli_prints_the_report_and_validates_a_report(hub, signing_keys):
         "GATEWAY_KEYS_DIR": str(settings.keys_dir),
         "GATEWAY_KEY_PINS_DIR": str(settings.key_pins_dir),
         "GATEWAY_REGISTRY_DIR": str(settings.registry_dir),
+        "GATEWAY_CLI_SESSION_FILE": str(settings.keys_dir.parent / "cli-session.json"),
     }
+
+    def sign_in(username: str) -> None:
+        login = ["login", username, "--password-stdin"]
+        assert CliRunner().invoke(main, login, env=env, input=PASSWORD + "\n").exit_code == 0
+
     seeded = CliRunner().invoke(main, ["hub", "seed", "--reports", "300", "--seed", "9"], env=env)
     assert seeded.exit_code == 0 and "synthetic reports ingested" in seeded.output, seeded.output
     printed = CliRunner().invoke(main, ["hub", "report", "2026", "--csv"], env=env)
     assert printed.exit_code == 0, printed.output
     assert printed.output.startswith("dimension,value,suppressed,cases")
     report_id = generated[0]["report_id"]
-    done = CliRunner().invoke(
-        main, ["hub", "validate", "KR", report_id, "--analyst", "lee"], env=env
-    )
+    sign_in("lee")
+    done = CliRunner().invoke(main, ["hub", "validate", "KR", report_id], env=env)
     assert done.exit_code == 0, done.output
     with hub["services"].database.transaction() as session:
         status = session.execute(
             select(HubReport.validation).where(HubReport.report_id == report_id)
         ).scalar_one()
     assert status == "rilo-validated"
-    refused = CliRunner().invoke(
-        main, ["hub", "validate", "KR", report_id, "--analyst", "tanaka"], env=env
-    )
+    sign_in("tanaka")
+    refused = CliRunner().invoke(main, ["hub", "validate", "KR", report_id], env=env)
     assert refused.exit_code != 0
 
 
