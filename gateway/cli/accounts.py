@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import getpass
-import os
-import socket
 import sys
 from datetime import UTC, datetime
 
 import click
 
 from gateway.cli.root import gateway_services, main, settings_of
+from gateway.cli.signin import host_actor
 from gateway.people import ROLES
 
 
 def _administrator() -> str:
-    """How the log names whoever runs an account command: the operating-system account on this
-    host (changing accounts needs the host's database, so that is who answers for it), never a
-    name typed on the command line."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name and no password-file entry (some containers)
-        user = f"uid{os.getuid()}"
-    return f"admin:{user}@{socket.gethostname()}"
+    return host_actor("admin")
 
 
 def _password(from_stdin: bool) -> str:

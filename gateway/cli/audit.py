@@ -45,14 +45,13 @@ def audit_checkpoint(ctx: click.Context) -> None:
     help="Exclusive end date.",
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--auditor", default="cli", show_default=True, help="Who makes the export (audited).")
 @click.pass_context
-def audit_export(
-    ctx: click.Context, start: datetime, end: datetime, out: Path, auditor: str
-) -> None:
+def audit_export(ctx: click.Context, start: datetime, end: datetime, out: Path) -> None:
     """Write the events of [FROM, TO) with everything needed to verify them offline, to a file
-    only its owner can read (0600, replacing an existing file's content and mode)."""
+    only its owner can read (0600, replacing an existing file's content and mode). The export
+    is audited as the host account that ran it."""
     from gateway.audit.export import export_log
+    from gateway.cli.signin import host_actor
 
     settings = settings_of(ctx)
     with gateway_services(settings) as services:
@@ -63,7 +62,7 @@ def audit_export(
             gateway_id=settings.gateway_id,
             start=start.replace(tzinfo=UTC),
             end=end.replace(tzinfo=UTC),
-            actor=f"auditor:{auditor}",
+            actor=host_actor("auditor"),
             now=datetime.now(UTC),
         )
     write_private(out, json.dumps(data))  # 0600: events name people and carry their data

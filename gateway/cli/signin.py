@@ -10,7 +10,9 @@ may do, as on the pages and the API. No command takes a typed officer's name.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import socket
 import sys
 from datetime import UTC, datetime, timedelta
@@ -55,6 +57,17 @@ def _recent_refusals(services: Services, username: str, now: datetime) -> int:
         ),
     )
     return sum(1 for e in events if e.get("detail", {}).get("username") == username)
+
+
+def host_actor(role: str) -> str:
+    """How the log names whoever runs a host-side command (accounts, exports): the operating
+    system's account on this host, since the command needs the host's database, never a name
+    typed on the command line."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no password-file entry (some containers)
+        user = f"uid{os.getuid()}"
+    return f"{role}:{user}@{socket.gethostname()}"
 
 
 def remember(settings: Settings, person: Person, opened: Opened) -> None:

@@ -50,8 +50,6 @@ def test_export_then_verify_offline_with_pinned_keys_and_an_earlier_head(
         "2100-01-01",
         "--out",
         str(tmp_path / "export.json"),
-        "--auditor",
-        "test",
     )
     assert exported.exit_code == 0, exported.output
     verified = run(
