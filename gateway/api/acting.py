@@ -17,8 +17,9 @@ from connexion import NoContent
 
 from gateway.api.context import services
 from gateway.api.operators import require_role
+from gateway.api.sign_in import checked_sign_in
 from gateway.documents.hardened import parse_json
-from gateway.errors import RateLimitedError, SessionInvalidError, SignInFailedError
+from gateway.errors import SessionInvalidError, SignInFailedError
 from gateway.people import Person
 
 SESSION_HEADER = "X-Account-Session"
@@ -50,25 +51,16 @@ def open_session(token_info: dict[str, Any]) -> flask.Response:
     gateway.json_schemas.check("AccountSignIn", body)
     username = str(body["username"]).strip().lower()
     now = datetime.now(UTC)
-    try:  # as on the pages: a guesser pays in time, not only in argon2id's work
-        gateway.sign_in_address_limiter.take(f"sign-in-from:{system}")
-        gateway.sign_in_limiter.take(f"sign-in:{username}")
-    except RateLimitedError:
-        gateway.refusals.record_sign_in_refusal(
-            username=username,
-            reason="too many attempts",
-            address=flask.request.remote_addr,
-            path=flask.request.path,
-        )
-        raise
-    person = gateway.accounts.authenticate(username, str(body["password"]), now=now)
+    person = checked_sign_in(
+        gateway,
+        username,
+        str(body["password"]),
+        source=system,
+        address=flask.request.remote_addr,
+        path=flask.request.path,
+        now=now,
+    )
     if person is None:
-        gateway.refusals.record_sign_in_refusal(
-            username=username,
-            reason=None,
-            address=flask.request.remote_addr,
-            path=flask.request.path,
-        )
         raise SignInFailedError("that username and password do not match an active account")
     opened = gateway.sessions.open(person, kind="api", via=system, now=now)
     answer = {

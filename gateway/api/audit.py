@@ -12,7 +12,7 @@ from gateway.api.operators import require_role
 from gateway.api.params import instant
 from gateway.api.signing import json_answer
 from gateway.audit import checkpoints
-from gateway.audit.queries import EventQuery, message_record, search_events
+from gateway.audit.queries import SEARCH_FILTERS, EventQuery, message_record, search_events
 from gateway.audit.reads import as_mapping
 from gateway.exchange import replay
 
@@ -48,9 +48,9 @@ def get_events(token_info: dict[str, Any], **criteria: Any) -> flask.Response:
         limit=criteria.get("limit", 100),
     )
     events = search_events(services().database, query)
-    filters = ("partner", "message_id", "tag", "actor", "decision", "since", "until", "after")
+    wanted = (*SEARCH_FILTERS, "after")
     services().reads.record(
-        actor, "events", filters=as_mapping({k: criteria.get(k) for k in filters})
+        actor, "events", filters=as_mapping({k: criteria.get(k) for k in wanted})
     )
     result: dict[str, Any] = {"events": events}
     if len(events) == query.limit:

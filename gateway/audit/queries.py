@@ -19,6 +19,9 @@ from gateway.errors import NotFoundError
 from gateway.store.db import Database
 from gateway.store.models import AuditEvent, Message, OriginatorConsent
 
+#: The filters of a search of the log, as the API and the pages name them.
+SEARCH_FILTERS = ("partner", "message_id", "tag", "actor", "decision", "since", "until")
+
 
 @dataclass(frozen=True)
 class EventQuery:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import click
 
 from gateway import duties
+from gateway.api.sign_in import checked_sign_in
 from gateway.cli.root import gateway_services, main, settings_of
 from gateway.files import write_private
 from gateway.settings import Settings
@@ -134,11 +135,11 @@ def login(ctx: click.Context, username: str, password_stdin: bool) -> None:
                 f"too many failed sign-ins for {name} in the last {GUESS_WINDOW_SECONDS // 60} "
                 "minutes; try again later"
             )
-        person = services.accounts.authenticate(name, password, now=now)
+        # the in-memory allowances start afresh in each process: the log's count above holds
+        person = checked_sign_in(
+            services, name, password, source=None, address=None, path="cli:login", now=now
+        )
         if person is None:
-            services.refusals.record_sign_in_refusal(
-                username=name, reason=None, address=None, path="cli:login"
-            )
             raise click.ClickException("that username and password do not match an active account")
         previous = _stored(settings)
         if previous is not None:
@@ -173,13 +174,6 @@ def logout(ctx: click.Context) -> None:
 def whoami(ctx: click.Context) -> None:
     """The account the officer-facing commands act as, if the sign-in still holds."""
     settings = settings_of(ctx)
-    stored = _stored(settings)
     with gateway_services(settings) as services:
-        person = (
-            services.sessions.person(stored.get("token"), kind="cli", now=datetime.now(UTC))
-            if stored is not None and stored.get("gateway_id") == settings.gateway_id
-            else None
-        )
-    if person is None:
-        raise click.ClickException("nobody is signed in: `gateway login USER`")
+        person = signed_in_account(ctx, services)
     click.echo(f"{person.username} ({', '.join(sorted(person.roles))}) on {settings.gateway_id}")

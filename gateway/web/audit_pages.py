@@ -11,7 +11,7 @@ import flask
 
 from gateway.api.context import services
 from gateway.api.params import instant
-from gateway.audit.queries import EventQuery, message_record, search_events
+from gateway.audit.queries import SEARCH_FILTERS, EventQuery, message_record, search_events
 from gateway.audit.reads import as_mapping
 from gateway.errors import DocumentError, GatewayError, NotFoundError
 from gateway.trust.jws import verify_detached
@@ -19,7 +19,6 @@ from gateway.web.audit_statistics_pages import statistics_pages
 from gateway.web.session import current_user, requires
 
 PAGE = 50
-FILTERS = ("partner", "message_id", "tag", "actor", "decision", "since", "until")
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -58,7 +57,7 @@ def audit_pages(web: flask.Blueprint) -> None:
     @requires("auditor")
     def events() -> Any:
         args = flask.request.args
-        criteria = {name: args.get(name) or None for name in FILTERS}
+        criteria = {name: args.get(name) or None for name in SEARCH_FILTERS}
         if criteria["decision"] not in (None, "allowed", "denied"):
             flask.abort(400, "decision is allowed or denied")
         query = EventQuery(

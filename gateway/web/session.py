@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import flask
 
 from gateway.api.context import services
+from gateway.api.sign_in import checked_sign_in
 from gateway.errors import RateLimitedError
 from gateway.people import Person
 
@@ -103,16 +104,6 @@ def requires(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def _refused(username: str, reason: str | None) -> None:
-    """A refused sign-in, recorded (or counted, past the address's allowance)."""
-    services().refusals.record_sign_in_refusal(
-        username=username,
-        reason=reason,
-        address=flask.request.remote_addr,
-        path=flask.request.path,
-    )
-
-
 def session_pages(web: flask.Blueprint) -> None:
     @web.app_context_processor
     def layout_values() -> dict[str, Any]:
@@ -124,11 +115,17 @@ def session_pages(web: flask.Blueprint) -> None:
         if flask.request.method == "POST":
             check_csrf()
             username = flask.request.form.get("username", "").strip().lower()
-            try:  # guessing a password costs the guesser time, not only argon2id's
-                services().sign_in_address_limiter.take(f"sign-in-from:{flask.request.remote_addr}")
-                services().sign_in_limiter.take(f"sign-in:{username}")
+            try:
+                person = checked_sign_in(
+                    services(),
+                    username,
+                    flask.request.form.get("password", ""),
+                    source=flask.request.remote_addr,
+                    address=flask.request.remote_addr,
+                    path=flask.request.path,
+                    now=datetime.now(UTC),
+                )
             except RateLimitedError as refused:
-                _refused(username, "too many attempts")
                 return (
                     flask.render_template(
                         "login.html",
@@ -138,9 +135,6 @@ def session_pages(web: flask.Blueprint) -> None:
                     429,
                     {"Retry-After": str(refused.retry_after)},
                 )
-            person = services().accounts.authenticate(
-                username, flask.request.form.get("password", ""), now=datetime.now(UTC)
-            )
             if person is not None:
                 services().sessions.close(flask.session.get("sid"), now=datetime.now(UTC))
                 flask.session.clear()  # a new session and CSRF token after sign-in
@@ -153,7 +147,6 @@ def session_pages(web: flask.Blueprint) -> None:
                 return flask.redirect(
                     target if target.startswith("/web/") else flask.url_for(home_of(person))
                 )
-            _refused(username, None)
             error = "That username and password do not match an active account."
         return flask.render_template("login.html", error=error), 200 if error is None else 401
 
