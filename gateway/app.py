@@ -46,6 +46,7 @@ from gateway.registry import Registry
 from gateway.review.cases import Cases
 from gateway.rilo.feed import Feed
 from gateway.rilo.hub import Hub
+from gateway.rilo.releases import Releases
 from gateway.sessions import Sessions
 from gateway.settings import Settings, load_settings
 from gateway.store.db import Database
@@ -87,6 +88,8 @@ class Services:
     sessions: Sessions
     #: Who read what (cases, searches), batched per person.
     reads: ReadLog
+    #: The hub's releases to members and the public (the ledger), on the hub only.
+    releases: Releases | None
 
 
 def build_reader(
@@ -226,6 +229,7 @@ def build_services(settings: Settings) -> Services:
             lifetime_seconds=settings.session_lifetime_seconds,
         ),
         ReadLog(database, flush_seconds=settings.read_audit_seconds),
+        Releases(database) if hub is not None else None,
     )
 
 

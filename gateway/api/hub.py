@@ -1,6 +1,6 @@
-"""The RILO A/P hub over the API: members' signed batches in; trend reports out, as JSON or CSV,
-to RILO analysts (an integrating system acting for an analyst's account) and, as the published
-summary without single seizures, to every member."""
+"""The RILO A/P hub over the API: members' signed batches in; exact trend reports out, as JSON
+or CSV, to RILO analysts (an integrating system acting for an analyst's account); and to every
+member, the newest disclosure-controlled release of a period (the release ledger)."""
 
 from __future__ import annotations
 
@@ -91,9 +91,17 @@ def get_trends(token_info: dict[str, Any], period: str, format: str = "json") ->
 
 
 def get_summary(token_info: dict[str, Any], period: str) -> flask.Response:
-    """The published summary, for every member (signed like every answer to a partner)."""
+    """The newest release of the period to members (or to the public), as the ledger keeps it,
+    for every member (signed like every answer to a partner)."""
     caller = services().registry.partners.get(token_info["assertion"].caller)
     if caller is None or not caller.rilo_ap_member:
         raise ForbiddenError("the published summaries are for RILO Asia/Pacific members")
-    report = _hub().trend_report(_period(period))
+    _hub()
+    chosen = _period(period)
+    releases = services().releases
+    assert releases is not None  # built with the hub
+    try:
+        report = releases.latest(chosen)
+    except LookupError:
+        raise NotFoundError(f"no summary of {chosen.label} has been released yet") from None
     return json_answer(services(), report, token_info=token_info, message_type="trend-summary")

@@ -13,6 +13,9 @@ from gateway.cli.root import gateway_services, main, settings_of
 if TYPE_CHECKING:
     from gateway.app import Services
     from gateway.people import Person
+    from gateway.rilo.hub import Hub
+    from gateway.rilo.releases import Releases
+    from gateway.rilo.trends import Period
 
 
 @main.group()
@@ -41,18 +44,78 @@ def backfill(ctx: click.Context, since: str, until: str) -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="CSV instead of JSON.")
 @click.pass_context
 def report(ctx: click.Context, period: str, as_csv: bool) -> None:
-    """A period's trend report (YYYY-MM, YYYY-Qn or YYYY), on the hub's gateway."""
+    """A period's exact trend report (YYYY-MM, YYYY-Qn or YYYY) for the analyst signed in with
+    `gateway login`, on the hub's gateway. What members get is a release: `gateway hub
+    release`."""
     from gateway.api.hub import as_csv as to_csv
-    from gateway.rilo.trends import Period
 
     with gateway_services(settings_of(ctx)) as services:
-        if services.hub is None:
-            raise click.ClickException("this gateway is not the RILO A/P hub")
-        try:
-            result = services.hub.trend_report(Period.parse(period))
-        except ValueError as error:
-            raise click.BadParameter(str(error)) from error
+        hub_of(services)
+        _signed_in_analyst(ctx, services)
+        chosen = _period(period)
+        result = hub_of(services).trend_report(chosen)
     click.echo(to_csv(result) if as_csv else json.dumps(result, indent=2))
+
+
+@hub.command("release")
+@click.argument("period")
+@click.option(
+    "--audience",
+    type=click.Choice(["members", "public"]),
+    default="members",
+    show_default=True,
+    help="Who receives it: RILO A/P members (GET /v1/hub/summaries) or the public.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the release as sent.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the release as CSV.")
+@click.pass_context
+def release(ctx: click.Context, period: str, audience: str, as_json: bool, as_csv: bool) -> None:
+    """Release a period's trend report to an audience, as the analyst signed in: disclosure
+    control planned against every earlier release to it (the release ledger), recorded and
+    audited. Members then get it from GET /v1/hub/summaries."""
+    from gateway.api.hub import as_csv as to_csv
+    from gateway.rilo.disclosure import ReleaseRefusedError
+
+    with gateway_services(settings_of(ctx)) as services:
+        releases = releases_of(services)
+        person = _signed_in_analyst(ctx, services)
+        try:
+            done = releases.release(
+                _period(period), audience, actor=person.actor("analyst"), now=datetime.now(UTC)
+            )
+        except ReleaseRefusedError as error:
+            raise click.ClickException(f"nothing released: {error}") from error
+    if as_json:
+        click.echo(json.dumps(done.body, indent=2))
+    elif as_csv:
+        click.echo(to_csv(done.body), nl=False)
+    else:
+        click.echo(
+            f"release {done.id}: {done.period} to {done.audience}; {done.suppressed} cells "
+            f"suppressed, {done.withheld} of them with their labels withheld"
+        )
+    for cell in done.inherited:
+        click.echo(f"warning: no suppression in this release protects {cell}", err=True)
+
+
+@hub.command("releases")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_context
+def releases(ctx: click.Context, as_json: bool) -> None:
+    """The release ledger: every release to members and the public, oldest first."""
+    with gateway_services(settings_of(ctx)) as services:
+        ledger = releases_of(services)
+        _signed_in_analyst(ctx, services)
+        listing = ledger.listing()
+    if as_json:
+        click.echo(json.dumps(listing, indent=2))
+        return
+    for r in listing:
+        click.echo(
+            f"{r['id']}\t{r['period']}\t{r['audience']}\t{r['released_at']}\t"
+            f"{r['released_by']}\t{r['suppressed']} suppressed\t{r['withheld']} withheld"
+        )
+    click.echo(f"{len(listing)} releases")
 
 
 @hub.command("validate")
@@ -103,51 +166,59 @@ def seed(ctx: click.Context, count: int, seed: int) -> None:
 
 @hub.command("audit-release")
 @click.option(
-    "--audience",
-    type=click.Choice(["member"]),
-    default="member",
-    show_default=True,
-    help="Whose published reports to attack (members: GET /v1/hub/summaries).",
-)
-@click.option("--from", "first", required=True, help="First month (YYYY-MM).")
-@click.option("--to", "last", required=True, help="Last month (YYYY-MM).")
-@click.option(
     "--protection",
     type=float,
-    default=1.0,
-    show_default=True,
-    help="The narrowest interval of seizures a suppressed cell must keep.",
+    default=None,
+    help="The narrowest interval of seizures a suppressed cell must keep "
+    "(default: the release policy's).",
 )
 @click.option("--json", "as_json", is_flag=True, help="The whole audit as JSON.")
 @click.pass_context
-def audit_release(
-    ctx: click.Context, audience: str, first: str, last: str, protection: float, as_json: bool
-) -> None:
-    """Attack what the hub publishes for every month, quarter and year wholly in the range: the
-    feasible interval of every suppressed cell given all the published figures (linear
-    programming, HiGHS). Exit 1 if any is narrower than --protection, naming each."""
-    from gateway.rilo.release_audit import audit, describe, periods_between
+def audit_release(ctx: click.Context, protection: float | None, as_json: bool) -> None:
+    """Attack everything the hub has released to members and the public (the ledger): the
+    feasible interval of every suppressed cell, and of every withheld one the attacker can
+    name, given all the released figures (linear programming, HiGHS). Exit 1 if any is
+    narrower than the protection, naming each."""
+    from gateway.rilo.release_audit import describe
 
-    try:
-        periods = periods_between(first, last)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from error
     with gateway_services(settings_of(ctx)) as services:
-        if services.hub is None:
-            raise click.ClickException("this gateway is not the RILO A/P hub")
-        published = [services.hub.trend_report(period) for period in periods]
-    found = audit(published, protection=protection)
+        ledger = releases_of(services)
+        found = ledger.audit(protection=protection)
+        count = len(ledger.listing())
     if as_json:
-        click.echo(json.dumps({"audience": audience, **found.as_dict()}, indent=2))
+        click.echo(json.dumps(found.as_dict(), indent=2))
     else:
         for line in describe(found.disclosed):
             click.echo(line)
         click.echo(
             f"{len(found.disclosed)} of {len(found.findings)} suppressed cells disclosed "
-            f"in {len(periods)} {audience} reports (protection {protection:g})"
+            f"in {count} releases (protection {found.protection:g})"
         )
     if found.disclosed:
         ctx.exit(1)
+
+
+def hub_of(services: Services) -> Hub:
+    if services.hub is None:
+        raise click.ClickException(
+            "this gateway is not the RILO A/P hub (its gateway_id is not the hub policy's hub)"
+        )
+    return services.hub
+
+
+def releases_of(services: Services) -> Releases:
+    hub_of(services)
+    assert services.releases is not None  # built with the hub
+    return services.releases
+
+
+def _period(text: str) -> Period:
+    from gateway.rilo.trends import Period
+
+    try:
+        return Period.parse(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
 
 
 # --- candidate duplicates (RILO analysts, signed in) ----------------------------------------------

@@ -262,6 +262,71 @@ def rederive(connection: Any, *, now: datetime) -> None:
         connection.execute(insert(HUB_CANDIDATE), candidates)
 
 
+def cells_over(session: Session, months: Sequence[int]) -> dict[str, dict[str, Cell]]:
+    """dimension -> value -> Cell over ``months``, from the rollups: the database sums each
+    member's share of each cell, the cells are put together here."""
+    query = (
+        select(
+            HubRollup.dimension,
+            HubRollup.value,
+            HubRollup.member,
+            func.sum(HubRollup.cases),
+            *(func.sum(getattr(HubRollup, q)) for q in QUANTITIES),
+        )
+        .where(HubRollup.month.in_(list(months)))
+        .group_by(HubRollup.dimension, HubRollup.value, HubRollup.member)
+        .having(func.sum(HubRollup.cases) > 0)
+    )
+    cells: dict[str, dict[str, Cell]] = defaultdict(dict)
+    for dimension, value, member, cases, *quantities in session.execute(query):
+        cell = cells[dimension].get(value)
+        if cell is None:
+            cell = cells[dimension][value] = Cell()
+        cell.cases += int(cases)
+        cell.by_member[member] = int(cases)
+        for name, amount in zip(QUANTITIES, quantities, strict=True):
+            cell.quantities[name] += float(amount)
+    for table in cells.values():
+        for cell in table.values():
+            cell.by_member = dict(sorted(cell.by_member.items()))
+            cell.members = len(cell.by_member)
+    return cells
+
+
+def months_before(period: Period) -> set[int]:
+    """The months of the four periods before ``period`` (where a "new" pair was not seen)."""
+    return {m for i in range(1, 5) for m in period.shifted(-i).months}
+
+
+def pairs_before(session: Session, period: Period) -> set[str]:
+    """The commodity-route pairs with a seizure in the four periods before ``period``."""
+    return set(
+        session.execute(
+            select(HubRollup.value)
+            .where(
+                HubRollup.month.in_(sorted(months_before(period))),
+                HubRollup.dimension == "commodity-route",
+                HubRollup.cases > 0,
+            )
+            .distinct()
+        ).scalars()
+    )
+
+
+def open_candidates_of(session: Session, period: Period) -> int:
+    """The period's candidate duplicates no analyst has decided (by the later report's month)."""
+    found = session.scalar(
+        select(func.count())
+        .select_from(HubDuplicateCandidate)
+        .join(HubReport, HubReport.id == HubDuplicateCandidate.report)
+        .where(
+            HubDuplicateCandidate.state == "open",
+            HubReport.month.in_(list(period.months)),
+        )
+    )
+    return int(found or 0)
+
+
 @dataclass(frozen=True)
 class Ingested:
     accepted: int
@@ -655,54 +720,18 @@ class Hub:
         """The period's report (see :mod:`gateway.rilo.trends`), from the rollups only: the
         database sums each cell over the months of the period, the one before and the one a
         year earlier."""
-        earlier = {m for i in range(1, 5) for m in period.shifted(-i).months}
         with self._db.transaction() as session:
             cells = [
                 self._cells(session, p.months)
                 for p in (period, period.shifted(-1), period.year_earlier)
             ]
-            seen = set(
-                session.execute(
-                    select(HubRollup.value)
-                    .where(
-                        HubRollup.month.in_(sorted(earlier)),
-                        HubRollup.dimension == "commodity-route",
-                        HubRollup.cases > 0,
-                    )
-                    .distinct()
-                ).scalars()
-            )
-            open_candidates = session.scalar(
-                select(func.count())
-                .select_from(HubDuplicateCandidate)
-                .join(HubReport, HubReport.id == HubDuplicateCandidate.report)
-                .where(
-                    HubDuplicateCandidate.state == "open",
-                    HubReport.month.in_(list(period.months)),
-                )
-            )
-        return report(period, *cells, seen_before=seen, open_candidates=int(open_candidates or 0))
+            seen = pairs_before(session, period)
+            open_candidates = open_candidates_of(session, period)
+        return report(period, *cells, seen_before=seen, open_candidates=open_candidates)
 
     def _cells(self, session: Session, months: Sequence[int]) -> dict[str, dict[str, Cell]]:
-        members = func.count(func.distinct(HubRollup.member)).filter(HubRollup.cases > 0)
-        query = (
-            select(
-                HubRollup.dimension,
-                HubRollup.value,
-                func.sum(HubRollup.cases),
-                members,
-                *(func.sum(getattr(HubRollup, q)) for q in QUANTITIES),
-            )
-            .where(HubRollup.month.in_(list(months)))
-            .group_by(HubRollup.dimension, HubRollup.value)
-            .having(func.sum(HubRollup.cases) > 0)
-        )
-        cells: dict[str, dict[str, Cell]] = defaultdict(dict)
-        for dimension, value, cases, count, *quantities in session.execute(query):
-            cells[dimension][value] = Cell(
-                int(cases), int(count), dict(zip(QUANTITIES, map(float, quantities), strict=True))
-            )
-        return cells
+        """dimension -> value -> Cell over ``months`` (the database sums each member's share)."""
+        return cells_over(session, months)
 
     def notable(self, period: Period, limit: int = 10) -> list[dict[str, Any]]:
         """The largest seizures of the period in each unit (for RILO analysts only: single

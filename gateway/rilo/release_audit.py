@@ -1,10 +1,11 @@
 """The attacker's audit of published trend reports (pure: no I/O, no database).
 
-Given the trend reports one audience receives (the dicts :meth:`gateway.rilo.hub.Hub.trend_report`
-returns, for any mix of months, quarters and years), the audit writes down every linear relation
-that holds between the published figures, and for every suppressed cell asks a linear programme
-(HiGHS, through ``scipy.optimize.linprog(method="highs")``) for the least and the most seizures
-the cell can hold while every relation holds. Its feasible interval ``[lo, hi]`` is what an
+Given the trend reports one audience receives (the releases of the ledger,
+:mod:`gateway.rilo.releases`, or any report of the same shape, for any mix of months, quarters
+and years), the audit writes down every linear relation that holds between the published
+figures, and for every suppressed cell asks a linear programme (HiGHS, through ``highspy``: the
+model is passed once and each bound re-solved from the last basis) for the least and the most
+seizures the cell can hold while every relation holds. Its feasible interval ``[lo, hi]`` is what an
 attacker with the published reports, and nothing else, can know of it. Every relation is true of
 the hub's real figures, so the true value always lies in the interval (the tests check this
 against a recomputation from the stored reports); the attack is sound, not complete: an attacker
@@ -16,9 +17,12 @@ the table order (below), written as ``>= 1 more``, which holds for whole numbers
 
 **Unknowns.** One per month x dimension x value (``y[m, d, v] >= 0``: the seizures of month ``m``
 in cell ``v`` of table ``d``) for every month any report covers, and one per month for the
-seizures counted that month (``N[m]``). A report's cell is the sum of its months' unknowns; a
-value missing from a report's table has no seizure in any of its months (a table lists every
-value with at least one seizure, suppressed or not), so those unknowns are zero.
+seizures counted that month (``N[m]``). A month is taken at the revision each report gives for
+it (``revisions``, 0 where absent): two revisions of one month are different unknowns. A
+report's cell is the sum of its months' unknowns. A value missing from a report's table has no
+seizure in any of its months, unless the table withholds labels (``withheld``: how many cells
+it does not list); a month every covering report withholds labels of has one more unknown, the
+*pool* of values never named anywhere. A report without a table says nothing of it.
 
 **Relations** (the names are the keys of :attr:`Audit.relations`):
 
@@ -30,9 +34,14 @@ value with at least one seizure, suppressed or not), so those unknowns are zero.
 ``listed``
     A listed cell (shown or suppressed) has at least one seizure.
 ``order``
-    A table is listed by seizures, most first, ties by value: each cell has at least as many as
-    the next one, and one more when its value sorts after the next one's. Suppressed cells keep
-    their place in the list, so their neighbours bound them.
+    Where a report's ``order`` is ``cases`` (or absent), its tables are listed by seizures, most
+    first, ties by value: each cell has at least as many as the next one, and one more when its
+    value sorts after the next one's. Suppressed cells keep their place in the list, so their
+    neighbours bound them. (Releases list suppressed cells after the shown ones, by label:
+    ``shown-by-cases``, no relation.)
+``withheld``
+    A report's values not listed in a table that withholds ``k`` labels, with its pool, hold at
+    least ``k`` seizures.
 ``partition``
     In every partition table (commodity, category, route, corridor, mode, reporting member,
     commodity x corridor: each seizure in exactly one cell) a month's cells sum to ``N[m]``.
@@ -46,11 +55,15 @@ value with at least one seizure, suppressed or not), so those unknowns are zero.
 ``category``
     A month's category cell = the sum of its commodities (``category/type``).
 ``commodity-corridor``
-    A month's corridor cell = the sum of its commodity x corridor cells (``type|origin>dest``);
-    the commodities of a type (over categories) sum to that type's commodity x corridor cells.
+    A month's corridor cell = the sum of its commodity x corridor cells (``type|origin>dest``).
+``commodity-type``
+    The commodities of a type (over categories) sum to that type's commodity x corridor cells.
 ``route``
     A month's corridor cell (``origin>destination``) = the sum of its routes
     (``origin>departure>…>destination``).
+
+In each of these four links, where a table has a pool, a share of it goes to each group, and
+what no named group takes balances between the two tables.
 ``new-pair``
     A commodity x corridor pair listed as new had no seizure in the four periods before.
 
@@ -62,7 +75,10 @@ say), the reporting-member counts and the suppression rule itself (not linear: e
 seizures or too few members), and the quantities (kg, litres, tablets, pieces), which follow the
 same sums but are not audited here.
 
-**Verdict.** A suppressed cell is disclosed when its interval is narrower than the required
+**Verdict.** Without the truth, every suppressed cell is judged. With it (the hub's ledger),
+only the sensitive cells it names, suppressed or withheld: a withheld cell is disclosed only
+where the attacker can also tell it is there (``lo >= 1``). A suppressed cell is disclosed when
+its interval is narrower than the required
 protection: ``hi - lo < max(protection, relative * reference)`` (``reference``: the true value
 when the auditor is given it, else ``hi``), or ``lo == hi``. The default, ``protection = 1`` and
 ``relative = 0``, calls disclosed a cell the attacker can narrow to less than one seizure's width:
@@ -72,13 +88,12 @@ with whole numbers, one value at most.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
 
 from gateway.rilo.trends import PARTITIONS, Period
 
@@ -89,7 +104,15 @@ CUT_AT = 200
 #: Slack for the solver's tolerances when comparing bounds.
 EPSILON = 1e-6
 
-CellKey = tuple[str, str, str]  # period, table, value
+CellKey = tuple[str, str, str]  # release (its period, or period#id), table, value
+MonthKey = tuple[int, int]  # month (yyyymm), revision of its figures
+
+
+def release_key(report: Mapping[str, Any]) -> str:
+    """How the audit names a report: its period, or ``period#id`` for a release of the ledger
+    (one audience may hold several releases of one period, each of its own data)."""
+    release = report.get("release")
+    return f"{report['period']}#{release['id']}" if release else str(report["period"])
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,13 @@ class Finding:
     true_value: float | None
     required: float
     disclosed: bool
+    #: the cell's label is not published in that release (a rare value), only its count
+    withheld: bool = False
+    #: the release the cell is in (:func:`release_key`)
+    release: str = ""
+    #: the shown cells (release, table, value) whose published figures bound it (from the
+    #: LP's duals; filled when asked for, for choosing complementary suppressions)
+    support: tuple[CellKey, ...] = ()
 
     @property
     def width(self) -> float:
@@ -118,6 +148,7 @@ class Finding:
             "true_value": self.true_value,
             "required_width": self.required,
             "verdict": "disclosed" if self.disclosed else "protected",
+            "withheld": self.withheld,
         }
 
 
@@ -152,7 +183,10 @@ class _Programme:
     eq: list[tuple[dict[int, float], float]] = field(default_factory=list)
     ub: list[tuple[dict[int, float], float]] = field(default_factory=list)  # row . z <= b
     counts: Counter[str] = field(default_factory=Counter)
-    _built: tuple[Any, Any, Any, Any] | None = None
+    #: equality row -> the shown cell it publishes
+    shown_cells: dict[int, CellKey] = field(default_factory=dict)
+    _highs: Any = None
+    _costed: list[int] = field(default_factory=list)
 
     def var(self, key: Any) -> int:
         return self.index.setdefault(key, len(self.index))
@@ -161,52 +195,106 @@ class _Programme:
         self.eq.append((dict(terms), value))
         self.counts[relation] += 1
 
+    def shown(self, key: str, d: str, v: str, terms: Mapping[int, float], value: float) -> None:
+        self.shown_cells[len(self.eq)] = (key, d, v)
+        self.equal("shown", terms, value)
+
     def at_most(self, relation: str, terms: Mapping[int, float], value: float) -> None:
         self.ub.append((dict(terms), value))
         self.counts[relation] += 1
 
-    @staticmethod
-    def _matrix(rows: list[tuple[dict[int, float], float]], width: int) -> tuple[Any, Any]:
-        if not rows:
-            return None, None
-        r, c, v = [], [], []
-        for i, (terms, _) in enumerate(rows):
-            for j, coefficient in terms.items():
-                if coefficient:
-                    r.append(i)
-                    c.append(j)
-                    v.append(coefficient)
-        matrix = coo_matrix((v, (r, c)), shape=(len(rows), width)).tocsr()
-        return matrix, np.array([b for _, b in rows], dtype=float)
-
-    def bounds(self, objective: Mapping[int, float]) -> tuple[float, float]:
-        """The least and the most of ``objective . z`` over the feasible set."""
-        width = len(self.index)
-        if self._built is None:
-            self._built = (*self._matrix(self.eq, width), *self._matrix(self.ub, width))
-        a_eq, b_eq, a_ub, b_ub = self._built
-        found = []
-        for sign in (1.0, -1.0):
-            c = np.zeros(width)
-            for j, coefficient in objective.items():
-                c[j] = sign * coefficient
-            result = linprog(
-                c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs"
+    def _solver(self) -> Any:
+        """HiGHS with the programme passed once: each bound changes only the objective, and
+        the simplex starts from the last basis."""
+        if self._highs is None:
+            width = len(self.index)
+            rows = [*self.eq, *self.ub]
+            columns: list[list[tuple[int, float]]] = [[] for _ in range(width)]
+            for i, (terms, _) in enumerate(rows):
+                for j, coefficient in terms.items():
+                    if coefficient:
+                        columns[j].append((i, coefficient))
+            lp = highspy.HighsLp()
+            lp.num_col_ = width
+            lp.num_row_ = len(rows)
+            lp.col_cost_ = np.zeros(width)
+            lp.col_lower_ = np.zeros(width)
+            lp.col_upper_ = np.full(width, highspy.kHighsInf)
+            lp.row_lower_ = np.array(
+                [b for _, b in self.eq] + [-highspy.kHighsInf] * len(self.ub), dtype=float
             )
-            if result.status == 2:
-                raise ValueError("the published reports contradict each other (infeasible LP)")
-            if result.status == 3:
-                found.append(sign * np.inf)
-                continue
-            if result.status != 0:
-                raise RuntimeError(f"HiGHS did not solve the audit's LP: {result.message}")
-            found.append(sign * float(result.fun))
-        return found[0], found[1]
+            lp.row_upper_ = np.array([b for _, b in rows], dtype=float)
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            starts, index, value = [0], [], []
+            for column in columns:
+                index += [i for i, _ in column]
+                value += [c for _, c in column]
+                starts.append(len(index))
+            lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+            lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+            lp.a_matrix_.value_ = np.array(value, dtype=float)
+            highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy has no hints
+            highs.setOptionValue("output_flag", False)
+            highs.passModel(lp)
+            self._highs = highs
+        return self._highs
+
+    def bound(
+        self, objective: Mapping[int, float], *, most: bool, want_support: bool = False
+    ) -> tuple[float, frozenset[int]]:
+        """The least (or ``most``) of ``objective . z`` over the feasible set, and (asked for)
+        the shown cells' rows whose duals are not zero at the optimum: the published figures
+        that hold the bound where it is."""
+        highs = self._solver()
+        wanted = sorted(objective)
+        if wanted != self._costed:
+            if self._costed:
+                highs.changeColsCost(
+                    len(self._costed),
+                    np.array(self._costed, dtype=np.int32),
+                    np.zeros(len(self._costed)),
+                )
+            self._costed = wanted
+            highs.changeColsCost(
+                len(wanted),
+                np.array(wanted, dtype=np.int32),
+                np.array([objective[j] for j in wanted], dtype=float),
+            )
+        highs.changeObjectiveSense(
+            highspy.ObjSense.kMaximize if most else highspy.ObjSense.kMinimize
+        )
+        highs.run()
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            raise ValueError("the published reports contradict each other (infeasible LP)")
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return (np.inf if most else -np.inf), frozenset()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(
+                f"HiGHS did not solve the audit's LP: {highs.modelStatusToString(status)}"
+            )
+        value = float(highs.getInfo().objective_function_value)
+        if not want_support:
+            return value, frozenset()
+        duals = highs.getSolution().row_dual
+        return value, frozenset(i for i in self.shown_cells if abs(duals[i]) > EPSILON)
+
+    def bounds(
+        self, objective: Mapping[int, float], *, want_support: bool = False
+    ) -> tuple[float, float, frozenset[int]]:
+        """Both bounds, and the support of both (:meth:`bound`)."""
+        lo, low_support = self.bound(objective, most=False, want_support=want_support)
+        hi, high_support = self.bound(objective, most=True, want_support=want_support)
+        return lo, hi, low_support | high_support
 
 
 def _add(terms: dict[int, float], more: Mapping[int, float], factor: float = 1.0) -> None:
     for j, coefficient in more.items():
         terms[j] = terms.get(j, 0.0) + factor * coefficient
+
+
+def _month_label(month: int) -> str:
+    return f"{month // 100}-{month % 100:02d}"
 
 
 def audit(
@@ -216,142 +304,295 @@ def audit(
     relative: float = 0.0,
     truth: Mapping[CellKey, float] | None = None,
 ) -> Audit:
-    """Attack ``reports`` (one audience's published trend reports) and judge every suppressed
-    cell. ``truth``, when given, maps (period, table, value) to the cell's real seizures: it is
-    shown beside each interval and used as the reference of ``relative``."""
-    published = {r["period"]: r for r in reports}
-    periods = {label: Period.parse(label) for label in published}
-    months = sorted({m for p in periods.values() for m in p.months})
-    covering: dict[int, list[str]] = defaultdict(list)
-    for label, period in periods.items():
-        for m in period.months:
-            covering[m].append(label)
-    listed: dict[str, dict[str, set[str]]] = {
-        label: {d: {e["value"] for e in table} for d, table in r["tables"].items()}
-        for label, r in published.items()
-    }
-    dimensions = sorted({d for r in published.values() for d in r["tables"]})
-    zero: set[tuple[int, str, str]] = set()
-    for label, r in published.items():  # new pairs: nothing in the four periods before
-        before = {m for i in range(1, 5) for m in periods[label].shifted(-i).months}
-        for entry in r.get("new_commodity_routes", ()):
-            zero.update((m, "commodity-route", entry["value"]) for m in before)
+    """Attack ``reports`` (everything one audience holds) and judge every suppressed cell; or,
+    where ``truth`` is given, the sensitive cells it names (suppressed, or withheld where the
+    attacker can name them; complements suppressed only to protect them are not judged).
+    ``truth`` maps (release, table, value) to the cell's real seizures: it is shown beside each
+    interval and used as the reference of ``relative``."""
+    return Attack(list(reports)).judge(protection=protection, relative=relative, truth=truth)
 
-    lp = _Programme()
-    # y[m, d, v] exists where every report covering m lists v in table d
-    cells_of_month: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
-    for m in months:
-        for d in dimensions:
-            values = set.intersection(*(listed[p].get(d, set()) for p in covering[m]))
-            for v in sorted(values):
-                if (m, d, v) not in zero:
-                    cells_of_month[(m, d)][v] = lp.var(("y", m, d, v))
-    count = {m: lp.var(("N", m)) for m in months}
 
-    def expression(period: str, d: str, v: str) -> dict[int, float]:
+class Attack:
+    """The linear programme of one set of published reports (see the module's docstring)."""
+
+    def __init__(self, reports: Sequence[Mapping[str, Any]]) -> None:
+        published: dict[str, Mapping[str, Any]] = {}
+        for r in reports:
+            published[release_key(r)] = r
+        self.published = published
+        self.periods = {key: Period.parse(r["period"]) for key, r in published.items()}
+        self.lp = _Programme()
+        self._build()
+
+    # --- unknowns ---------------------------------------------------------------------------
+
+    def _version(self, key: str, month: int) -> MonthKey:
+        """Month ``month`` as release ``key`` saw it: (month, revision)."""
+        revisions = self.published[key].get("revisions") or {}
+        return month, int(revisions.get(_month_label(month), 0))
+
+    def _build(self) -> None:
+        lp, published = self.lp, self.published
+        self.listed = {
+            key: {d: {e["value"] for e in table} for d, table in r["tables"].items()}
+            for key, r in published.items()
+        }
+        self.withholds = {
+            key: {d: int(k) for d, k in (r.get("withheld") or {}).items() if int(k) > 0}
+            for key, r in published.items()
+        }
+        self.dimensions = sorted({d for r in published.values() for d in r["tables"]})
+        self.labels = {
+            d: {v for listed in self.listed.values() for v in listed.get(d, ())}
+            for d in self.dimensions
+        }
+        covering: dict[MonthKey, list[str]] = defaultdict(list)
+        for key, period in self.periods.items():
+            for m in period.months:
+                covering[self._version(key, m)].append(key)
+        self.covering = covering
+        zero: set[tuple[MonthKey, str, str]] = set()
+        for key, r in published.items():  # new pairs: nothing in the four periods before
+            before = [m for i in range(1, 5) for m in self.periods[key].shifted(-i).months]
+            for entry in r.get("new_commodity_routes", ()):
+                zero.update(
+                    (self._version(key, m), "commodity-route", entry["value"]) for m in before
+                )
+        self.cells: dict[tuple[MonthKey, str], dict[str, int]] = defaultdict(dict)
+        self.pool: dict[tuple[MonthKey, str], int] = {}
+        self.present: set[tuple[MonthKey, str]] = set()
+        for mk in sorted(covering):
+            for d in self.dimensions:
+                holders = [k for k in covering[mk] if d in self.listed[k]]
+                if not holders:
+                    continue  # no report of this month has the table: it says nothing of it
+                self.present.add((mk, d))
+                for v in sorted(self.labels[d]):
+                    if (mk, d, v) in zero:
+                        continue
+                    if all(v in self.listed[k][d] or d in self.withholds[k] for k in holders):
+                        self.cells[(mk, d)][v] = lp.var(("y", mk, d, v))
+                if all(d in self.withholds[k] for k in holders):
+                    # values never named anywhere: one unknown for all of them
+                    self.pool[(mk, d)] = lp.var(("u", mk, d))
+        self.count = {mk: lp.var(("N", mk)) for mk in covering}
+        if zero:
+            lp.counts["new-pair"] += len(zero)
+        self._published_relations()
+        self._month_relations()
+
+    def expression(self, key: str, d: str, v: str) -> dict[int, float]:
         terms = {}
-        for m in periods[period].months:
-            j = cells_of_month[(m, d)].get(v)
+        for m in self.periods[key].months:
+            j = self.cells[(self._version(key, m), d)].get(v)
             if j is not None:
                 terms[j] = 1.0
         return terms
 
-    suppressed: list[CellKey] = []
-    for label, r in sorted(published.items()):
-        for d, table in r["tables"].items():
-            previous: tuple[dict[int, float], str] | None = None
-            for entry in table:
-                terms = expression(label, d, entry["value"])
-                if not terms:
-                    raise ValueError(f"{label} {d} {entry['value']!r}: listed but never possible")
-                lp.counts["cell"] += 1
-                if entry["suppressed"]:
-                    suppressed.append((label, d, entry["value"]))
+    # --- relations ----------------------------------------------------------------------------
+
+    def _published_relations(self) -> None:
+        lp = self.lp
+        self.suppressed: list[tuple[str, str, str]] = []
+        for key, r in sorted(self.published.items()):
+            by_cases = r.get("order", "cases") == "cases"
+            for d, table in r["tables"].items():
+                previous: tuple[dict[int, float], str] | None = None
+                for entry in table:
+                    terms = self.expression(key, d, entry["value"])
+                    if not terms:
+                        raise ValueError(f"{key} {d} {entry['value']!r}: listed but never possible")
+                    lp.counts["cell"] += 1
+                    if entry["suppressed"]:
+                        self.suppressed.append((key, d, entry["value"]))
+                    else:
+                        lp.shown(key, d, entry["value"], terms, float(entry["cases"]))
+                    lp.at_most("listed", {j: -c for j, c in terms.items()}, -1.0)
+                    if by_cases and previous is not None:
+                        # next - previous <= 0, or <= -1 where the previous value sorts after
+                        row = dict(terms)
+                        _add(row, previous[0], -1.0)
+                        lp.at_most("order", row, -1.0 if previous[1] > entry["value"] else 0.0)
+                    previous = (terms, entry["value"])
+            for d, k in self.withholds[key].items():
+                # the values not listed, with those never named, hold at least k seizures
+                unlisted: dict[int, float] = {}
+                for m in self.periods[key].months:
+                    mk = self._version(key, m)
+                    for v, j in self.cells[(mk, d)].items():
+                        if v not in self.listed[key].get(d, ()):
+                            unlisted[j] = -1.0
+                    if (mk, d) in self.pool:
+                        unlisted[self.pool[(mk, d)]] = -1.0
+                lp.at_most("withheld", unlisted, -float(k))
+            months = [self._version(key, m) for m in self.periods[key].months]
+            lp.equal("total", {self.count[mk]: 1.0 for mk in months}, float(r["total_cases"]))
+            for name, other in (
+                ("total_cases_previous", self.periods[key].shifted(-1)),
+                ("total_cases_year_earlier", self.periods[key].year_earlier),
+            ):
+                versions = [self._version(key, m) for m in other.months]
+                if name in r and all(mk in self.count for mk in versions):
+                    lp.equal("total", {self.count[mk]: 1.0 for mk in versions}, float(r[name]))
+
+    def _month_relations(self) -> None:
+        lp = self.lp
+        long = {d for d, vs in self.labels.items() if any(len(v) >= CUT_AT for v in vs)}
+        for mk, n in self.count.items():
+            for d in self.dimensions:
+                if (mk, d) not in self.present:
+                    continue
+                cells = self.cells[(mk, d)]
+                pool = self.pool.get((mk, d))
+                everything = {j: 1.0 for j in cells.values()}
+                if pool is not None:
+                    everything[pool] = 1.0
+                if d in PARTITIONS:
+                    lp.equal("partition", {**everything, n: -1.0}, 0.0)
+                elif d in ("detection", "concealment"):
+                    for j in cells.values():
+                        lp.at_most("multi", {j: 1.0, n: -1.0}, 0.0)
+                    if d == "detection":
+                        lp.at_most("multi", {**{j: -c for j, c in everything.items()}, n: 1.0}, 0.0)
+            for name, a, key_a, b, key_b in _LINKS:
+                if {a, b} & long or not {(mk, a), (mk, b)} <= self.present:
+                    continue
+                self._link(name, mk, a, key_a, b, key_b)
+
+    def _link(
+        self,
+        name: str,
+        mk: MonthKey,
+        a: str,
+        key_a: Callable[[str], str],
+        b: str,
+        key_b: Callable[[str], str],
+    ) -> None:
+        """Table ``a``'s cells of a group equal table ``b``'s cells of the same group (both sum
+        the same seizures). Values never named (each table's pool) belong to some group: a
+        share of the pool per group, and what no named group takes balances on both sides."""
+        lp = self.lp
+        rows: dict[str, dict[int, float]] = defaultdict(dict)
+        for v, j in self.cells[(mk, a)].items():
+            _add(rows[key_a(v)], {j: 1.0})
+        for v, j in self.cells[(mk, b)].items():
+            _add(rows[key_b(v)], {j: -1.0})
+        rest: dict[int, float] = {}
+        for table, sign in ((a, 1.0), (b, -1.0)):
+            pool = self.pool.get((mk, table))
+            if pool is None:
+                continue
+            shares = {}
+            for group, row in rows.items():
+                share = lp.var(("share", mk, name, table, group))
+                row[share] = sign
+                shares[share] = 1.0
+            lp.at_most(name, {**shares, pool: -1.0}, 0.0)
+            _add(rest, {pool: sign})
+            _add(rest, shares, -sign)
+        for row in rows.values():
+            lp.equal(name, row, 0.0)
+        if rest:
+            lp.equal(name, rest, 0.0)
+
+    # --- verdicts -----------------------------------------------------------------------------
+
+    def judge(
+        self,
+        *,
+        protection: float,
+        relative: float,
+        truth: Mapping[CellKey, float] | None,
+        want_support: bool = False,
+        quick: bool = False,
+        only: set[CellKey] | None = None,
+    ) -> Audit:
+        """Judge the suppressed cells; with ``truth``, the sensitive ones it gives (the others
+        were suppressed only to protect them) and the withheld ones the attacker can name.
+        ``quick``: only the disclosed cells are returned, and a cell one bound settles is not
+        solved for the other. ``only``: judge just these cells."""
+        targets: list[tuple[CellKey, bool]] = [
+            (cell, False) for cell in self.suppressed if truth is None or cell in truth
+        ]
+        if truth is not None:
+            for key, withholds in self.withholds.items():
+                for d in withholds:
+                    for v in sorted(self.labels.get(d, ())):
+                        if v not in self.listed[key][d] and truth.get((key, d, v), 0) > 0:
+                            targets.append(((key, d, v), True))
+        if only is not None:
+            targets = [t for t in targets if t[0] in only]
+        findings = []
+        solved: dict[frozenset[int], tuple[float, float, frozenset[int]]] = {}
+        for cell, withheld in targets:
+            objective = self.expression(*cell)
+            if not objective:
+                continue  # never possible: the attacker knows it is not there
+            true_value = None if truth is None else truth.get(cell)
+            required = max(protection, relative * (true_value or 0.0))
+            same = frozenset(objective)
+            if quick and true_value is not None and same not in solved:
+                # one bound often settles it: the truth lies inside the interval
+                if withheld:
+                    lo, _ = self.lp.bound(objective, most=False)
+                    if lo < 1 - EPSILON:
+                        continue
                 else:
-                    lp.equal("shown", terms, float(entry["cases"]))
-                lp.at_most("listed", {j: -c for j, c in terms.items()}, -1.0)
-                if previous is not None:
-                    # next - previous <= 0, or <= -1 where the previous value sorts after
-                    row = dict(terms)
-                    _add(row, previous[0], -1.0)
-                    lp.at_most("order", row, -1.0 if previous[1] > entry["value"] else 0.0)
-                previous = (terms, entry["value"])
-        lp.equal("total", {count[m]: 1.0 for m in periods[label].months}, float(r["total_cases"]))
-        for name, other in (
-            ("total_cases_previous", periods[label].shifted(-1)),
-            ("total_cases_year_earlier", periods[label].year_earlier),
-        ):
-            if name in r and all(m in count for m in other.months):
-                lp.equal("total", {count[m]: 1.0 for m in other.months}, float(r[name]))
+                    hi, _ = self.lp.bound(objective, most=True)
+                    if hi - true_value >= required - EPSILON and hi - true_value > EPSILON:
+                        continue
+            if same not in solved:
+                solved[same] = self.lp.bounds(objective, want_support=want_support)
+            lo, hi, support = solved[same]
+            if true_value is None:
+                required = max(protection, relative * hi)
+            narrow = hi - lo < required - EPSILON or abs(hi - lo) <= EPSILON
+            # a withheld value is given away only where the attacker can tell it is there
+            disclosed = narrow and (not withheld or lo >= 1 - EPSILON)
+            if quick and not disclosed:
+                continue
+            findings.append(
+                Finding(
+                    self.published[cell[0]]["period"],
+                    cell[1],
+                    cell[2],
+                    lo,
+                    hi,
+                    true_value,
+                    required,
+                    disclosed,
+                    withheld=withheld,
+                    release=cell[0],
+                    support=tuple(sorted(self.lp.shown_cells[i] for i in support)),
+                )
+            )
+        return Audit(tuple(findings), dict(self.lp.counts), protection, relative)
 
-    labels = {d: {v for p in listed.values() for v in p.get(d, ())} for d in dimensions}
-    present = set(dimensions)
-    long = {d for d, vs in labels.items() if any(len(v) >= CUT_AT for v in vs)}
-    for m in months:
-        n = count[m]
-        for d in dimensions:
-            cells = cells_of_month[(m, d)]
-            if d in PARTITIONS:
-                lp.equal("partition", {**{j: 1.0 for j in cells.values()}, n: -1.0}, 0.0)
-            elif d in ("detection", "concealment"):
-                for j in cells.values():
-                    lp.at_most("multi", {j: 1.0, n: -1.0}, 0.0)
-                if d == "detection":
-                    lp.at_most("multi", {**{j: -1.0 for j in cells.values()}, n: 1.0}, 0.0)
-        commodity = cells_of_month[(m, "commodity")]
-        pairs = cells_of_month[(m, "commodity-route")]
-        corridors = cells_of_month[(m, "corridor")]
-        if {"commodity", "category"} <= present and not long & {"commodity", "category"}:
-            by_category: dict[str, list[int]] = defaultdict(list)
-            for v, j in commodity.items():
-                by_category[v.split("/", 1)[0]].append(j)
-            for c in labels.get("category", set()) | set(by_category):
-                row = {j: 1.0 for j in by_category.get(c, [])}
-                k = cells_of_month[(m, "category")].get(c)
-                if k is not None:
-                    row[k] = -1.0
-                if row:
-                    lp.equal("category", row, 0.0)
-        trio = {"commodity", "commodity-route", "corridor"}
-        if trio <= present and not long & trio:
-            by_corridor: dict[str, dict[int, float]] = defaultdict(dict)
-            by_type: dict[str, dict[int, float]] = defaultdict(dict)
-            for v, j in pairs.items():
-                kind, corridor = v.rsplit("|", 1)
-                by_corridor[corridor][j] = 1.0
-                by_type[kind][j] = 1.0
-            for v, j in commodity.items():
-                by_type[v.split("/", 1)[1]][j] = -1.0
-            for v, j in corridors.items():
-                by_corridor[v][j] = -1.0
-            for row in (*by_corridor.values(), *by_type.values()):
-                lp.equal("commodity-corridor", row, 0.0)
-        if {"route", "corridor"} <= present and not long & {"route", "corridor"}:
-            by_ends: dict[str, dict[int, float]] = defaultdict(dict)
-            for v, j in cells_of_month[(m, "route")].items():
-                chain = v.split(">")
-                by_ends[f"{chain[0]}>{chain[-1]}"][j] = 1.0
-            for v, j in corridors.items():
-                by_ends[v][j] = -1.0
-            for row in by_ends.values():
-                lp.equal("route", row, 0.0)
-    if zero:
-        lp.counts["new-pair"] += len(zero)
 
-    findings = []
-    solved: dict[frozenset[int], tuple[float, float]] = {}  # a quarter's cell seen in one month
-    for cell in suppressed:
-        objective = expression(*cell)
-        same = frozenset(objective)
-        if same not in solved:
-            solved[same] = lp.bounds(objective)
-        lo, hi = solved[same]
-        true_value = None if truth is None else truth.get(cell)
-        reference = true_value if true_value is not None else hi
-        required = max(protection, relative * reference)
-        disclosed = hi - lo < required - EPSILON or abs(hi - lo) <= EPSILON
-        findings.append(Finding(*cell, lo, hi, true_value, required, disclosed))
-    return Audit(tuple(findings), dict(lp.counts), protection, relative)
+def _after(text: str, separator: str) -> str:
+    return text.split(separator, 1)[1] if separator in text else text
+
+
+#: The tables that sum the same seizures in groups: name, table a and its group of a value,
+#: table b and its.
+_LINKS: tuple[tuple[str, str, Callable[[str], str], str, Callable[[str], str]], ...] = (
+    ("category", "category", lambda v: v, "commodity", lambda v: v.split("/", 1)[0]),
+    (
+        "commodity-corridor",
+        "corridor",
+        lambda v: v,
+        "commodity-route",
+        lambda v: v.rsplit("|", 1)[-1],
+    ),
+    (
+        "commodity-type",
+        "commodity",
+        lambda v: _after(v, "/"),
+        "commodity-route",
+        lambda v: v.rsplit("|", 1)[0],
+    ),
+    ("route", "corridor", lambda v: v, "route", lambda v: f"{v.split('>')[0]}>{v.split('>')[-1]}"),
+)
 
 
 def periods_between(first: str, last: str) -> list[Period]:

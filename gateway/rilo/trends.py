@@ -1,4 +1,4 @@
-"""Regional trend reports from the hub's rollups, with disclosure control (pure: no I/O).
+"""Regional trend reports from the hub's rollups (pure: no I/O).
 
 A report covers a period (``2026-07``, ``2026-Q3``, ``2026``) and gives, for each dimension
 (commodity, category, route, corridor (origin to destination), transport mode, concealment,
@@ -6,11 +6,9 @@ detection method, reporting member, commodity x corridor), the cases and normali
 of each cell, their change against the previous period and the same period a year earlier, the
 top corridors and the commodity-corridor pairs not seen in the four periods before.
 
-Disclosure control: a cell based on fewer than three seizures or fewer than two reporting members
-is suppressed (its figures are not shown). Where a table would show a total and exactly one
-suppressed cell, the total minus the other cells would give it away, so the smallest shown cell
-is suppressed as well (complementary suppression). A change is shown only where both cells it
-compares are shown: a change and one figure give away the other.
+This module's :func:`report` is the RILO analysts' report: exact figures in every cell, with
+each member's share. What members and the public receive is a *release*, disclosure-controlled
+over everything that audience already holds: :mod:`gateway.rilo.disclosure`.
 """
 
 from __future__ import annotations
@@ -37,8 +35,6 @@ PARTITIONS = frozenset(
     {"commodity", "category", "route", "corridor", "mode", "member", "commodity-route"}
 )
 QUANTITIES = ("kg", "litres", "tablets", "pieces")
-MIN_SEIZURES = 3
-MIN_MEMBERS = 2
 
 
 @dataclass(frozen=True)
@@ -98,15 +94,13 @@ class RollupRow:
 
 @dataclass
 class Cell:
-    """One cell's figures over a period: seizures, reporting members, normalised quantities."""
+    """One cell's figures over a period: seizures, reporting members, normalised quantities,
+    and each reporting member's seizures."""
 
     cases: int = 0
     members: int = 0
     quantities: dict[str, float] = field(default_factory=lambda: dict.fromkeys(QUANTITIES, 0.0))
-
-    @property
-    def disclosable(self) -> bool:
-        return self.cases >= MIN_SEIZURES and self.members >= MIN_MEMBERS
+    by_member: dict[str, int] = field(default_factory=dict)
 
 
 Cells = Mapping[str, Mapping[str, Cell]]  # dimension -> value -> Cell
@@ -117,32 +111,34 @@ def cells_of(rows: Iterable[RollupRow], months: Iterable[int]) -> dict[str, dict
     with GROUP BY in :meth:`gateway.rilo.hub.Hub.trend_report`)."""
     wanted = set(months)
     cells: dict[str, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
-    members: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
         if row.month in wanted:
             cell = cells[row.dimension][row.value]
             cell.cases += row.cases
             for name in QUANTITIES:
                 cell.quantities[name] += getattr(row, name)
-            members[(row.dimension, row.value)].add(row.member)
-    for (dimension, value), who in members.items():
-        cells[dimension][value].members = len(who)
-    return cells
+            cell.by_member[row.member] = cell.by_member.get(row.member, 0) + row.cases
+    for table in cells.values():
+        for cell in table.values():
+            cell.by_member = {m: n for m, n in sorted(cell.by_member.items()) if n}
+            cell.members = len(cell.by_member)
+    return {d: {v: c for v, c in table.items() if c.cases > 0} for d, table in cells.items()}
 
 
-def suppressed(cells: Mapping[str, Cell], *, total_shown: bool) -> set[str]:
-    """The values whose cells are not shown: primary (too few seizures or members), and the
-    complement that keeps a shown total from giving a lone suppressed cell away."""
-    hidden = {value for value, cell in cells.items() if not cell.disclosable}
-    if total_shown and len(hidden) == 1:
-        shown = sorted((cell.cases, value) for value, cell in cells.items() if value not in hidden)
-        if shown:
-            hidden.add(shown[0][1])
-    return hidden
-
-
-def _change(now: float, before: float) -> float | None:
+def change(now: float, before: float) -> float | None:
+    """The change from ``before`` to ``now`` in percent (one decimal); None from nothing."""
     return None if before == 0 else round((now - before) / before * 100, 1)
+
+
+def entry_of(value: str, cell: Cell) -> dict[str, Any]:
+    """A shown cell as a report lists it: its seizures, members and quantities."""
+    return {
+        "value": value,
+        "suppressed": False,
+        "cases": cell.cases,
+        "members": cell.members,
+        **{q: round(cell.quantities[q], 3) for q in QUANTITIES},
+    }
 
 
 def report(
@@ -154,59 +150,44 @@ def report(
     seen_before: Iterable[str] = (),
     open_candidates: int = 0,
 ) -> dict[str, Any]:
-    """The trend report of ``period`` from its cells, those of the period before and those of
-    the same period a year earlier. ``seen_before`` are the commodity-route pairs of the four
-    periods before (to tell the new ones). ``open_candidates``: the period's candidate duplicates
-    no analyst has decided yet (each counted as a seizure of its own meanwhile)."""
+    """The analysts' report of ``period``, exact, from its cells, those of the period before and
+    those of the same period a year earlier. ``seen_before`` are the commodity-route pairs of
+    the four periods before (to tell the new ones). ``open_candidates``: the period's candidate
+    duplicates no analyst has decided yet (each counted as a seizure of its own meanwhile)."""
     previous, year_earlier = period.shifted(-1), period.year_earlier
     tables: dict[str, Any] = {}
     for dimension in DIMENSIONS:
         current = now.get(dimension, {})
-        hidden = suppressed(current, total_shown=dimension in PARTITIONS)
-        hidden_before = suppressed(before.get(dimension, {}), total_shown=dimension in PARTITIONS)
-        hidden_last = suppressed(last_year.get(dimension, {}), total_shown=dimension in PARTITIONS)
         table = []
         for value in sorted(current, key=lambda v: (-current[v].cases, v)):
-            if value in hidden:
-                table.append({"value": value, "suppressed": True})
-                continue
             cell = current[value]
-            entry: dict[str, Any] = {
-                "value": value,
-                "suppressed": False,
-                "cases": cell.cases,
-                "members": cell.members,
-                **{q: round(cell.quantities[q], 3) for q in QUANTITIES},
-            }
-            for name, other, other_hidden in (
-                ("change_previous_pct", before.get(dimension, {}), hidden_before),
-                ("change_year_pct", last_year.get(dimension, {}), hidden_last),
+            entry = {**entry_of(value, cell), "by_member": dict(cell.by_member)}
+            for name, other in (
+                ("change_previous_pct", before.get(dimension, {})),
+                ("change_year_pct", last_year.get(dimension, {})),
             ):
-                change = (
-                    _change(cell.cases, other[value].cases)
-                    if value in other and value not in other_hidden
-                    else None
-                )
-                if change is not None:
-                    entry[name] = change
+                moved = change(cell.cases, other[value].cases) if value in other else None
+                if moved is not None:
+                    entry[name] = moved
             table.append(entry)
         tables[dimension] = table
-    total = sum(c.cases for c in now.get("member", {}).values())  # members partition seizures
-    routes = [e for e in tables["corridor"] if not e["suppressed"]][:10]
     seen = set(seen_before)
-    new_pairs = [
-        e for e in tables["commodity-route"] if not e["suppressed"] and e["value"] not in seen
-    ]
     return {
         "period": period.label,
         "previous_period": previous.label,
         "year_earlier_period": year_earlier.label,
-        "total_cases": total,
-        "total_cases_previous": sum(c.cases for c in before.get("member", {}).values()),
-        "total_cases_year_earlier": sum(c.cases for c in last_year.get("member", {}).values()),
-        "disclosure_control": {"min_seizures": MIN_SEIZURES, "min_members": MIN_MEMBERS},
+        "audience": "analysts",
+        "total_cases": total_of(now),
+        "total_cases_previous": total_of(before),
+        "total_cases_year_earlier": total_of(last_year),
+        "disclosure_control": {"audience": "analysts", "exact": True},
         "open_duplicate_candidates": open_candidates,
         "tables": tables,
-        "top_routes": routes,
-        "new_commodity_routes": new_pairs,
+        "top_routes": tables["corridor"][:10],
+        "new_commodity_routes": [e for e in tables["commodity-route"] if e["value"] not in seen],
     }
+
+
+def total_of(cells: Cells) -> int:
+    """A period's seizures (the reporting members partition them)."""
+    return sum(c.cases for c in cells.get("member", {}).values())

@@ -411,6 +411,25 @@ class HubDuplicateCandidate(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
 
 
+class HubRelease(Base):
+    """One release of a period's trend report to a disclosure-controlled audience (members, the
+    public), kept as sent: the ledger every later release to that audience is planned against.
+    ``truth`` (the seizures of each suppressed or withheld cell) and ``fingerprints`` (of each
+    month's figures, to tell a revised month) stay at the hub."""
+
+    __tablename__ = "hub_release"
+    __table_args__ = (Index("ix_hub_release_audience_period", "audience", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(8))
+    released_at: Mapped[datetime]
+    released_by: Mapped[str] = mapped_column(String(100))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    truth: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fingerprints: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class HubRollup(Base):
     """Counts kept at ingest: seizures and normalised quantities per month, dimension, value and
     reporting member (what a trend report reads instead of the reports)."""

@@ -1,60 +1,46 @@
-"""The attacker's audit (issue 21, item 4) against a real hub, on both databases.
+"""The attacker's audit (issue 21, items 3 and 4) against a real hub's releases, on both
+databases.
 
-These tests pin down today's disclosure control: the hub's published summaries GIVE AWAY
-suppressed cells (a quarter less its shown months, a category less its shown commodities, the
-commodity and corridor tables as the margins of commodity x corridor, the table order around a
-suppressed cell). They pass now because the audit finds disclosures. When a later change brings
-proper disclosure control, flip them: the audit must then find none (and the CLI exit 0), while
-every interval still holds the true value.
+Before the release ledger, the published summaries gave suppressed cells away (a quarter less
+its shown months, a category less its shown commodities, the commodity and corridor tables as
+the margins of commodity x corridor, the table order around a suppressed cell: 536 of 552
+suppressed cells of this world). Now every release is planned against everything released
+before, and the same attack, run over every release of the ledger, finds nothing narrower than
+the protection, while every interval it reports still holds the true value recomputed from the
+stored reports.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
-from starlette.testclient import TestClient
 
-from gateway.app import build_services, create_app
-from gateway.demo import hub_registry
 from gateway.rilo.release_audit import audit, periods_between
 from gateway.rilo.synthetic import reports
-from gateway.store.models import HubReport
-from gateway.trust.keys import SigningKey, generate_jwk, write_private_jwk
-from tests.functional.test_rilo_hub import feed
+from gateway.rilo.trends import Period
+from gateway.store.models import AuditEvent, HubReport
+from tests.conftest import PASSWORD
+from tests.functional.test_rilo_hub import feed, hub_gateway, member
 
 MEMBERS = ("JP", "KR", "TH", "ID")
 
 
 @pytest.fixture
 def hub(settings, tmp_path):
-    key = generate_jwk()
-    write_private_jwk(settings.keys_dir / "RILO-AP.private.jwk", key)
-    hub_settings = replace(settings, gateway_id="RILO-AP", registry_dir=hub_registry(tmp_path))
-    services = build_services(hub_settings)
-    with TestClient(create_app(hub_settings, services)) as client:
-        yield {"client": client, "services": services, "key": SigningKey.from_jwk(key)}
-    services.database.dispose()
+    yield from hub_gateway(settings, tmp_path)
 
 
-def world() -> list[dict]:
-    """A quarter of members' reports (a share sent by both members of a seizure), every corridor
-    reported by its destination member alone, and one seizure of a kind in February: a single
-    rail seizure of antiquities."""
+def world(count: int = 100, end: date = date(2026, 3, 31)) -> list[dict]:
+    """Members' reports from January (a share sent by both members of a seizure), every
+    corridor reported by its destination member alone, and one seizure of a kind in February:
+    a single rail seizure of antiquities."""
     made = list(
-        reports(
-            100,
-            seed=21,
-            members=MEMBERS,
-            start=date(2026, 1, 1),
-            end=date(2026, 3, 31),
-            twice=0.15,
-        )
+        reports(count, seed=21, members=MEMBERS, start=date(2026, 1, 1), end=end, twice=0.15)
     )
     lone = json.loads(json.dumps(made[0]))
     lone.update(report_id="TH-LONE-1", reporting_administration="TH", seizure_date="2026-02-11")
@@ -66,9 +52,9 @@ def world() -> list[dict]:
     return [*made, lone]
 
 
-def truth_from_the_stored_reports(services, periods) -> dict[tuple[str, str, str], int]:
+def truth_from_the_stored_reports(services, periods) -> dict[tuple[str, str], int]:
     """Plain Python over the reports the hub holds and counts (not duplicates, not withdrawn):
-    each period's seizures per table value."""
+    (period, table, value) -> seizures."""
     with services.database.transaction() as session:
         documents = [
             row.document
@@ -108,69 +94,153 @@ def truth_from_the_stored_reports(services, periods) -> dict[tuple[str, str, str
     return truth
 
 
-def test_release_audit_recovers_suppressed_cells_of_todays_summaries(hub, signing_keys):
-    """Today's summaries for January, February, March and the first quarter, as members get
-    them: the audit pins cells the hub suppressed, and every interval it reports holds the true
-    value recomputed from the stored reports (the auditor is right). Flip the expectation of
-    disclosure when proper disclosure control lands."""
+def release_all(services, periods, audience: str = "members") -> dict[str, dict]:
+    """Release every period to the audience, as an analyst would, in order."""
+    bodies = {}
+    for period in periods:
+        done = services.releases.release(
+            period, audience, actor="analyst:lee", now=datetime.now(UTC)
+        )
+        bodies[period.label] = done.body
+    return bodies
+
+
+def check_the_attack_against_the_truth(services, periods, found) -> None:
+    """Every interval the audit reports holds the value recomputed from the stored reports."""
+    truth = truth_from_the_stored_reports(services, periods)
+    for finding in found.findings:
+        true_value = truth.get((finding.period, finding.table, finding.label), 0)
+        assert finding.true_value == true_value, finding
+        assert finding.lo - 1e-6 <= true_value <= finding.hi + 1e-6, finding
+
+
+def test_releases_of_three_months_and_their_quarter_give_no_suppressed_cell_away(hub, signing_keys):
+    """The world that gave 536 of 552 suppressed cells away: January, February, March and the
+    first quarter released to members, one after another. The attack over all four finds no
+    cell narrower than the protection, every interval holds the truth, and the lone rail
+    seizure is never even named."""
     feed(hub, signing_keys, world())
     services = hub["services"]
     periods = periods_between("2026-01", "2026-03")
     assert [p.label for p in periods] == ["2026-01", "2026-02", "2026-03", "2026-Q1"]
-    published = [services.hub.trend_report(p) for p in periods]
+    bodies = release_all(services, periods)
+    found = services.releases.audit()
+    assert found.findings and not found.disclosed, [f for f in found.disclosed]
+    check_the_attack_against_the_truth(services, periods, found)
+    assert found.protection == 2.0
+    for body in bodies.values():
+        assert "member" not in body["tables"]
+        assert all(e["value"] != "rail" for e in body["tables"]["mode"])
+        assert body["order"] == "shown-by-cases" and body["audience"] == "members"
+    assert bodies["2026-02"]["withheld"]["mode"] >= 1
+    # shown figures are the true ones
     truth = truth_from_the_stored_reports(services, periods)
-    found = audit(published, truth=truth)
-    suppressed = {
-        (r["period"], d, e["value"])
-        for r in published
-        for d, table in r["tables"].items()
+    shown = [
+        (label, d, e)
+        for label, body in bodies.items()
+        for d, table in body["tables"].items()
         for e in table
-        if e["suppressed"]
-    }
-    assert {(f.period, f.table, f.label) for f in found.findings} == suppressed
-    for finding in found.findings:
-        assert finding.true_value is not None
-        assert finding.lo - 1e-6 <= finding.true_value <= finding.hi + 1e-6, finding
-    assert found.disclosed, "today's summaries are expected to give suppressed cells away"
-    exact = [f for f in found.disclosed if f.hi - f.lo < 1e-6]
-    assert exact and all(round(f.lo) == f.true_value for f in exact)
-    # the lone rail seizure: suppressed, and recovered
-    lone = {(f.period, f.table, f.label): f for f in found.findings}[("2026-02", "mode", "rail")]
-    assert lone.disclosed and lone.true_value == 1
-    tables = {f.table for f in found.disclosed}
-    assert {"corridor", "commodity-route"} <= tables
-    print(f"{len(found.disclosed)} of {len(found.findings)} suppressed cells disclosed")
+        if not e["suppressed"]
+    ]
+    assert shown
+    for label, d, e in shown:
+        assert e["cases"] == truth[(label, d, e["value"])] >= 3 and e["members"] >= 2
 
 
-def test_cli_audit_exits_1_naming_the_disclosed_cells(hub, signing_keys):
-    """``gateway hub audit-release`` on today's hub: exit 1, each disclosed cell named with its
-    period, table, value and interval (flip to exit 0 with proper disclosure control)."""
-    from gateway.cli import main
-
+def test_the_same_attack_on_exact_figures_under_one_table_suppression_wins(hub, signing_keys):
+    """The audit is not toothless: the analysts' exact figures, suppressed table by table as
+    the hub did before the ledger (few seizures or one member), give cells away at once."""
     feed(hub, signing_keys, world())
-    settings = hub["services"].settings
-    env = {
+    services = hub["services"]
+    periods = periods_between("2026-01", "2026-03")
+    naive = []
+    for period in periods:
+        exact = services.hub.trend_report(period)
+        for table in exact["tables"].values():
+            for entry in table:
+                if entry["cases"] < 3 or entry["members"] < 2:
+                    for name in list(entry):
+                        if name != "value":
+                            del entry[name]
+                    entry["suppressed"] = True
+        naive.append(exact)
+    found = audit(naive)
+    assert len(found.disclosed) > 50
+
+
+def test_a_late_report_makes_a_revision_and_the_differencing_finds_nothing(hub, signing_keys):
+    """A January report arriving after January was released: the quarter's release says
+    January's figures are a revision (1), and the attack treats them as other figures."""
+    made = world()
+    late = next(r for r in made if r["seizure_date"].startswith("2026-01"))
+    on_time = [r for r in made if r is not late]
+    feed(hub, signing_keys, on_time)
+    services = hub["services"]
+    january, quarter = Period.parse("2026-01"), Period.parse("2026-Q1")
+    first = release_all(services, [january])["2026-01"]
+    assert first["revisions"]["2026-01"] == 0
+    feed(hub, signing_keys, [late])
+    second = release_all(services, [quarter])["2026-Q1"]
+    assert second["revisions"] == {**second["revisions"], "2026-01": 1, "2026-02": 0}
+    assert not services.releases.audit().disclosed
+
+
+def test_members_get_the_newest_release_and_nothing_before_one(hub, signing_keys):
+    """GET /v1/hub/summaries serves the ledger: 404 before any release, then the release as it
+    was sent, signed."""
+    feed(hub, signing_keys, world())
+    th = member(hub, signing_keys, "TH")
+    before = th.get("/v1/hub/summaries?period=2026-Q1")
+    assert before.status == 404 and "released" in before.json()["detail"]
+    sent = release_all(hub["services"], [Period.parse("2026-Q1")])["2026-Q1"]
+    answer = th.get("/v1/hub/summaries?period=2026-Q1")
+    assert answer.status == 200 and answer.signature is not None
+    assert answer.json() == sent
+    assert "notable_seizures" not in answer.json() and b"by_member" not in answer.body
+
+
+def cli_env(services) -> dict[str, str]:
+    settings = services.settings
+    return {
         "GATEWAY_GATEWAY_ID": "RILO-AP",
         "GATEWAY_DATABASE_URL": settings.database_url,
         "GATEWAY_KEYS_DIR": str(settings.keys_dir),
         "GATEWAY_KEY_PINS_DIR": str(settings.key_pins_dir),
         "GATEWAY_REGISTRY_DIR": str(settings.registry_dir),
+        "GATEWAY_CLI_SESSION_FILE": str(settings.keys_dir.parent / "cli-session.json"),
     }
-    command = ["hub", "audit-release", "--audience", "member", "--from", "2026-02"]
-    ran = CliRunner().invoke(main, [*command, "--to", "2026-02"], env=env)
-    assert ran.exit_code == 1, ran.output
-    lines = ran.output.splitlines()
-    # alone, February pins the lone rail seizure to less than one seizure's width
-    (rail,) = [line for line in lines if line.startswith("2026-02\tmode\trail\t")]
-    assert rail.startswith("2026-02\tmode\trail\t[1, ")
-    assert lines[-1].endswith("suppressed cells disclosed in 1 member reports (protection 1)")
-    as_json = CliRunner().invoke(main, [*command, "--to", "2026-02", "--json"], env=env)
-    assert as_json.exit_code == 1
-    body = json.loads(as_json.output)
-    assert body["audience"] == "member" and body["disclosed"] >= 1
-    rail = [c for c in body["cells"] if (c["table"], c["label"]) == ("mode", "rail")]
-    assert len(rail) == 1 and rail[0]["period"] == "2026-02"
-    assert rail[0]["interval"][0] == 1.0 and rail[0]["interval"][1] < 2
-    assert rail[0]["verdict"] == "disclosed" and rail[0]["true_value"] is None
-    refused = CliRunner().invoke(main, [*command, "--to", "2026-01"], env=env)
-    assert refused.exit_code == 2 and "after" in refused.output
+
+
+def test_cli_releases_as_the_signed_in_analyst_and_the_audit_exits_0(hub, signing_keys):
+    """`gateway hub release` needs a signed-in analyst, records the release under that name
+    (ledger and audit log); `gateway hub audit-release` then attacks the ledger: exit 0."""
+    from gateway.cli import main
+
+    feed(hub, signing_keys, world())
+    env = cli_env(hub["services"])
+    refused = CliRunner().invoke(main, ["hub", "release", "2026-02"], env=env)
+    assert refused.exit_code != 0 and "login" in refused.output
+    login = ["login", "lee", "--password-stdin"]
+    assert CliRunner().invoke(main, login, env=env, input=PASSWORD + "\n").exit_code == 0
+    done = CliRunner().invoke(main, ["hub", "release", "2026-02"], env=env)
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("release 1: 2026-02 to members;")
+    as_json = CliRunner().invoke(main, ["hub", "release", "2026-Q1", "--json"], env=env)
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["release"]["id"] == 2
+    listed = CliRunner().invoke(main, ["hub", "releases"], env=env)
+    assert "analyst:lee" in listed.output and listed.output.rstrip().endswith("2 releases")
+    audited = CliRunner().invoke(main, ["hub", "audit-release"], env=env)
+    assert audited.exit_code == 0, audited.output
+    assert audited.output.rstrip().endswith("in 2 releases (protection 2)")
+    bad = CliRunner().invoke(main, ["hub", "release", "2026-Q5"], env=env)
+    assert bad.exit_code == 2 and "is not a period" in bad.output
+    with hub["services"].database.transaction() as session:
+        events = (
+            session.execute(
+                select(AuditEvent).where(AuditEvent.tag == "analyst:trend-report:released")
+            )
+            .scalars()
+            .all()
+        )
+    assert [e.actor for e in events] == ["analyst:lee", "analyst:lee"]

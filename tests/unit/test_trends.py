@@ -1,20 +1,13 @@
-"""Trend reports (gateway/rilo/trends.py): periods, disclosure control, and an attacker who
-tries to recover suppressed cells from what is published."""
+"""Trend reports (gateway/rilo/trends.py): periods, the analysts' exact report, and the primary
+suppression rules of releases (gateway/rilo/disclosure.py). Secondary suppression is attacked
+in tests/unit/test_release_audit.py and tests/functional/test_hub_release_audit.py."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
-from gateway.rilo.trends import (
-    PARTITIONS,
-    Period,
-    RollupRow,
-    cells_of,
-    report,
-    suppressed,
-)
+from gateway.rilo.disclosure import DisclosurePolicy, dominated, primary
+from gateway.rilo.trends import PARTITIONS, Period, RollupRow, cells_of, report
 
 
 def test_periods_and_their_neighbours():
@@ -30,94 +23,55 @@ def test_periods_and_their_neighbours():
             Period.parse(bad)
 
 
-def cell(cases: int, members: int):
-    rows = [RollupRow(202601, "mode", "x", f"M{i % members}", 1) for i in range(cases)]
+def cell(cases: int, members: int, kg: float = 1.0):
+    rows = [RollupRow(202601, "mode", "x", f"M{i % members}", 1, kg=kg) for i in range(cases)]
     return cells_of(rows, [202601])["mode"]["x"]
 
 
-def published(rows, period: Period) -> dict:
-    return report(
-        period,
-        cells_of(rows, period.months),
-        cells_of(rows, period.shifted(-1).months),
-        cells_of(rows, period.year_earlier.months),
-    )
-
-
-def test_cells_of_few_seizures_or_one_member_are_suppressed():
-    cells = {"a": cell(10, 3), "b": cell(2, 2), "c": cell(5, 1), "d": cell(7, 2)}
-    assert suppressed(cells, total_shown=False) == {"b", "c"}
-
-
-def test_a_lone_suppressed_cell_takes_the_smallest_shown_one_with_it():
-    cells = {"a": cell(10, 3), "b": cell(2, 2), "c": cell(4, 2), "d": cell(7, 2)}
-    assert suppressed(cells, total_shown=True) == {"b", "c"}
-    assert suppressed(cells, total_shown=False) == {"b"}
-
-
-def _rows(seed: int) -> list[RollupRow]:
-    """Many small cells over three quarters: fertile ground for disclosure."""
-    rng = random.Random(seed)
-    rows = []
-    for month in (202501, 202504, 202507, 202510, 202601, 202604, 202607):
-        for index in range(rng.randrange(80, 160)):
-            mode = rng.choices(["sea", "air", "postal", "rail", "road"], [40, 30, 20, 2, 8])[0]
-            member = rng.choice(["JP", "KR", "TH", "SG"] if mode != "rail" else ["MN"])
-            for dimension, value in (("mode", mode), ("member", member)):
-                rows.append(RollupRow(month, dimension, value, member, 1, kg=float(index)))
-    return rows
-
-
-def truth(rows: list[RollupRow], period: Period, dimension: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in rows:
-        if row.month in period.months and row.dimension == dimension:
-            counts[row.value] = counts.get(row.value, 0) + row.cases
-    return counts
-
-
-@pytest.mark.parametrize("seed", range(25))
-def test_suppressed_cells_cannot_be_recovered_from_what_is_published(seed):
-    """The attacker holds the whole published report: totals, shown cells and changes. They try
-    (1) total minus shown cells, alone and in any combination of suppressed cells, and (2) a
-    shown cell with its change to recover the cell it was compared with."""
-    rows = _rows(seed)
-    period = Period.parse("2026-Q3")
-    published_report = published(rows, period)
-    for dimension in ("mode", "member"):
-        actual = truth(rows, period, dimension)
-        table = {c["value"]: c for c in published_report["tables"][dimension]}
-        hidden = [v for v, c in table.items() if c["suppressed"]]
-        for value in hidden:
-            assert set(table[value]) == {"value", "suppressed"}  # no figure leaks
-        remainder = published_report["total_cases"] - sum(
-            c["cases"] for c in table.values() if not c["suppressed"]
-        )
-        assert remainder == sum(actual[v] for v in hidden)  # the published total is honest
-        # the remainder is the sum of at least two cells: it pins none of them down
-        assert len(hidden) != 1
-        if len(hidden) >= 2:
-            alternatives = {tuple(split) for split in _splits(remainder, len(hidden))}
-            assert len(alternatives) > 1
-        for value, entry in table.items():
-            if entry.get("change_previous_pct") is not None:
-                previous = truth(rows, period.shifted(-1), dimension)[value]
-                before = {
-                    c["value"]: c for c in published(rows, period.shifted(-1))["tables"][dimension]
-                }
-                assert not before[value]["suppressed"], "a change was shown against a hidden cell"
-                assert previous >= 3
-
-
-def _splits(total: int, parts: int) -> list[list[int]]:
-    """Ways the remainder could split over the suppressed cells (each may be 0 … total)."""
-    if parts == 1:
-        return [[total]]
-    return [
-        [first, *rest]
-        for first in range(min(total, 4) + 1)
-        for rest in _splits(total - first, parts - 1)
+def test_the_analysts_report_is_exact_with_each_members_share():
+    rows = [
+        RollupRow(202601, "mode", "sea", "JP", 2, kg=5.0),
+        RollupRow(202601, "mode", "sea", "KR", 1, kg=1.0),
+        RollupRow(202601, "mode", "rail", "TH", 1, kg=2.0),
+        RollupRow(202601, "member", "JP", "JP", 2),
+        RollupRow(202601, "member", "KR", "KR", 1),
+        RollupRow(202601, "member", "TH", "TH", 1),
     ]
+    period = Period.parse("2026-01")
+    made = report(period, cells_of(rows, period.months), {}, {})
+    sea, rail = made["tables"]["mode"]
+    assert sea == {
+        "value": "sea",
+        "suppressed": False,
+        "cases": 3,
+        "members": 2,
+        "kg": 6.0,
+        "litres": 0.0,
+        "tablets": 0.0,
+        "pieces": 0.0,
+        "by_member": {"JP": 2, "KR": 1},
+    }
+    assert rail["cases"] == 1 and not rail["suppressed"]  # one seizure, one member: shown
+    assert made["total_cases"] == 4 and made["audience"] == "analysts"
+
+
+def test_primary_suppression_withholds_rare_labels_and_hides_one_member_cells():
+    cells = {"mode": {"a": cell(10, 3), "b": cell(2, 2), "c": cell(5, 1), "d": cell(7, 2)}}
+    hidden, withheld = primary(cells, {}, DisclosurePolicy())
+    assert hidden == {("mode", "b"), ("mode", "c")}
+    assert withheld == {("mode", "b")}  # two seizures: the label alone tells of them
+
+
+def test_a_quantity_dominated_by_one_seizure_is_suppressed():
+    """p% rule (p = 10): 10 seizures, 1,000 kg in one, 1 kg in each other: the second largest's
+    reporter knows the largest within 0.8%."""
+    big = cell(10, 3, kg=100.9)  # 1,009 kg in all
+    assert dominated(big, {"kg": [1000.0, 1.0]}, 10.0)
+    assert not dominated(cell(10, 3, kg=10.0), {"kg": [12.0, 11.0]}, 10.0)
+    hidden, withheld = primary(
+        {"mode": {"sea": big}}, {("mode", "sea"): {"kg": [1000.0, 1.0]}}, DisclosurePolicy()
+    )
+    assert hidden == {("mode", "sea")} and not withheld
 
 
 def test_partitions_are_the_tables_with_totals():

@@ -1,0 +1,356 @@
+"""Disclosure control of the hub's releases to members and the public (pure: no I/O).
+
+A *release* is the trend report of one period as one audience receives it. Analysts (hub staff)
+see exact figures (:func:`gateway.rilo.trends.report`); every other audience gets a release
+planned here, against everything that audience already holds (the release ledger,
+:mod:`gateway.rilo.releases`):
+
+1. **Primary suppression** of a cell: fewer than ``min_seizures`` seizures (its label is
+   withheld too: a label such as "grenade, KH to TH" alone tells of a rare seizure; the table
+   says how many labels it withholds), fewer than ``min_members`` reporting members, or a
+   quantity dominated by one seizure (the p% rule: the cell's total less its two largest
+   seizures is under p% of the largest, so the second largest's reporter could estimate the
+   largest within p%). A suppressed cell shows no figure at all.
+2. **Secondary suppression**, jointly over the linked tables (category ⊃ commodity ⊃
+   commodity x corridor ⊂ corridor ⊃ route, detection, concealment, mode, totals) and the
+   period hierarchy, with every earlier release to the audience: the attacker's linear
+   programme of :mod:`gateway.rilo.release_audit` is solved over the ledger and the candidate
+   release; every sensitive (primary) cell, suppressed or withheld, of any release whose
+   feasible interval is narrower than ``protection`` seizures gets one more cell of the
+   candidate suppressed, the smallest among
+   the published figures that hold its bound (the LP's duals), and the audit runs again until
+   none is. The release is thereby protected against that attacker by construction, and
+   ``gateway hub audit-release`` re-runs the same audit on what was sent.
+
+The member table is not released (one member per cell: always suppressed); changes are given
+only against the audience's own earlier releases and only between two shown figures; shown
+cells are listed by seizures, suppressed ones after them by label (their place in the order
+would bound them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.rilo.release_audit import Attack, CellKey, release_key
+from gateway.rilo.trends import (
+    DIMENSIONS,
+    QUANTITIES,
+    Cell,
+    Cells,
+    Period,
+    change,
+    entry_of,
+    total_of,
+)
+
+#: The audiences whose releases are disclosure-controlled. Members also receive what is
+#: published, so each is planned against the releases of both.
+CONTROLLED = ("members", "public")
+#: Tables a controlled release carries (not the member table: one member per cell).
+RELEASED_TABLES = tuple(d for d in DIMENSIONS if d != "member")
+#: A release that still finds a disclosure after this many rounds is refused, not sent.
+MAX_ROUNDS = 200
+
+Largest = Mapping[tuple[str, str], Mapping[str, Sequence[float]]]  # (table, value) -> unit -> top 2
+
+
+@dataclass(frozen=True)
+class DisclosurePolicy:
+    """What the hub's policy sets for controlled releases."""
+
+    min_seizures: int = 3
+    min_members: int = 2
+    #: p of the p% dominance rule for quantities
+    dominance_p: float = 10.0
+    #: the narrowest interval (in seizures) an attacker may narrow a suppressed cell to
+    protection: float = 2.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "min_seizures": self.min_seizures,
+            "min_members": self.min_members,
+            "dominance_p": self.dominance_p,
+            "protection": self.protection,
+            "method": "linked tables and periods, against every earlier release (LP audit)",
+        }
+
+
+class ReleaseRefusedError(Exception):
+    """The planner found no safe pattern; nothing is released."""
+
+
+def dominated(cell: Cell, top: Mapping[str, Sequence[float]], p: float) -> bool:
+    """The p% rule on each quantity of the cell: total less the two largest seizures under p%
+    of the largest."""
+    for unit in QUANTITIES:
+        largest = sorted(top.get(unit, ()), reverse=True)[:2]
+        total = cell.quantities.get(unit, 0.0)
+        if not largest or largest[0] <= 0:
+            continue
+        rest = total - sum(largest)
+        if rest < p / 100 * largest[0] - 1e-9:
+            return True
+    return False
+
+
+def primary(
+    cells: Cells, largest: Largest, policy: DisclosurePolicy
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(suppressed, withheld): the cells the rules hide, and those of them whose label goes
+    too (fewer than ``min_seizures`` seizures)."""
+    hidden: set[tuple[str, str]] = set()
+    withheld: set[tuple[str, str]] = set()
+    for d in RELEASED_TABLES:
+        for v, cell in cells.get(d, {}).items():
+            if cell.cases < policy.min_seizures:
+                hidden.add((d, v))
+                withheld.add((d, v))
+            elif cell.members < policy.min_members or dominated(
+                cell, largest.get((d, v), {}), policy.dominance_p
+            ):
+                hidden.add((d, v))
+    return hidden, withheld
+
+
+@dataclass(frozen=True)
+class Release:
+    """A planned release: what the audience gets, and what only the ledger keeps."""
+
+    body: dict[str, Any]
+    #: (table, value) -> seizures of every sensitive (primary) cell: the audit's truth
+    truth: dict[tuple[str, str], int]
+    primary: frozenset[tuple[str, str]]
+    withheld: frozenset[tuple[str, str]]
+    secondary: frozenset[tuple[str, str]]
+    rounds: int
+    #: cells no suppression in this release could protect: bound by earlier releases or by
+    #: this release's total alone (e.g. a month of one transport mode)
+    inherited: tuple[str, ...] = field(default=())
+
+
+def published(
+    period: Period,
+    cells: Cells,
+    *,
+    audience: str,
+    hidden: set[tuple[str, str]],
+    withheld: set[tuple[str, str]],
+    release: Mapping[str, Any],
+    revisions: Mapping[str, int],
+    earlier: Mapping[str, Mapping[str, Any]],
+    seen_before: Iterable[str],
+    open_candidates: int,
+    policy: DisclosurePolicy,
+) -> dict[str, Any]:
+    """The release's body: shown cells by seizures, then the suppressed ones by label (the
+    withheld ones only counted), changes against the audience's own releases of the period
+    before and a year earlier (``earlier``, by period label) between shown figures only."""
+    previous, year_earlier = period.shifted(-1), period.year_earlier
+    shown_before = {
+        label: {
+            d: {e["value"]: e["cases"] for e in table if not e["suppressed"]}
+            for d, table in r["tables"].items()
+        }
+        for label, r in earlier.items()
+    }
+    tables: dict[str, list[dict[str, Any]]] = {}
+    withheld_counts: dict[str, int] = {}
+    for d in RELEASED_TABLES:
+        current = cells.get(d, {})
+        shown = sorted(
+            (v for v in current if (d, v) not in hidden), key=lambda v: (-current[v].cases, v)
+        )
+        table = []
+        for v in shown:
+            entry = entry_of(v, current[v])
+            for name, other in (
+                ("change_previous_pct", previous),
+                ("change_year_pct", year_earlier),
+            ):
+                before = shown_before.get(other.label, {}).get(d, {}).get(v)
+                moved = None if before is None else change(current[v].cases, before)
+                if moved is not None:
+                    entry[name] = moved
+            table.append(entry)
+        table += [
+            {"value": v, "suppressed": True}
+            for v in sorted(current)
+            if (d, v) in hidden and (d, v) not in withheld
+        ]
+        tables[d] = table
+        count = sum(1 for v in current if (d, v) in withheld)
+        if count:
+            withheld_counts[d] = count
+    seen = set(seen_before)
+    body: dict[str, Any] = {
+        "period": period.label,
+        "previous_period": previous.label,
+        "year_earlier_period": year_earlier.label,
+        "audience": audience,
+        "release": dict(release),
+        "revisions": dict(revisions),
+        "order": "shown-by-cases",
+        "total_cases": total_of(cells),
+        "disclosure_control": {"audience": audience, **policy.as_dict()},
+        "open_duplicate_candidates": open_candidates,
+        "tables": tables,
+        "withheld": withheld_counts,
+        "top_routes": [e for e in tables["corridor"] if not e["suppressed"]][:10],
+        "new_commodity_routes": [
+            e for e in tables["commodity-route"] if not e["suppressed"] and e["value"] not in seen
+        ],
+    }
+    for name, other in (
+        ("total_cases_previous", previous),
+        ("total_cases_year_earlier", year_earlier),
+    ):
+        if other.label in earlier:
+            body[name] = earlier[other.label]["total_cases"]
+    return body
+
+
+def hidden_labels(
+    cells: Cells,
+    withheld: set[tuple[str, str]],
+    table: str,
+    key: str,
+    release: str,
+    label: tuple[str, str],
+) -> set[tuple[str, str]]:
+    """The candidate's labels of ``table`` it still lists, where the finding is another
+    release's (``release`` != ``key``): withholding one of them is the fix."""
+    if release == key:
+        return set()
+    return {(table, v) for v in cells.get(table, {}) if (table, v) not in withheld}
+
+
+def plan(
+    period: Period,
+    cells: Cells,
+    largest: Largest,
+    *,
+    audience: str,
+    release: Mapping[str, Any],
+    held: Sequence[tuple[Mapping[str, Any], Mapping[tuple[str, str], int]]],
+    revisions: Mapping[str, int],
+    earlier: Mapping[str, Mapping[str, Any]],
+    seen_before: Iterable[str] = (),
+    open_candidates: int = 0,
+    policy: DisclosurePolicy | None = None,
+) -> Release:
+    """Plan the release of ``period`` to ``audience``. ``held``: every release the audience
+    holds, with the ledger's truth of its suppressed and withheld cells. Raises
+    :class:`ReleaseRefusedError` if a cell cannot be protected."""
+    policy = policy or DisclosurePolicy()
+    seen = list(seen_before)
+    first, withheld = primary(cells, largest, policy)
+    hidden = set(first)
+    truth: dict[CellKey, float] = {}
+    for body, cell_truth in held:
+        key = release_key(body)
+        truth.update({(key, d, v): n for (d, v), n in cell_truth.items()})
+    # hiding a figure or withholding a label only takes constraints away (widens intervals):
+    # after the first round, only the cells found narrow are judged again
+    recheck: set[CellKey] | None = None
+    for rounds in range(1, MAX_ROUNDS + 1):
+        body = published(
+            period,
+            cells,
+            audience=audience,
+            hidden=hidden,
+            withheld=withheld,
+            release=release,
+            revisions=revisions,
+            earlier=earlier,
+            seen_before=seen,
+            open_candidates=open_candidates,
+            policy=policy,
+        )
+        key = release_key(body)
+        mine = {(key, d, v): float(cells[d][v].cases) for d, v in first}
+        attack = Attack([b for b, _ in held] + [body])
+        found = attack.judge(
+            protection=policy.protection,
+            relative=0.0,
+            truth={**truth, **mine},
+            want_support=True,
+            quick=True,
+            only=recheck,
+        )
+        recheck = {(f.release, f.table, f.label) for f in found.disclosed}
+        more: set[tuple[str, str]] = set()
+        inherited = []
+        overlapping = set(period.months)
+        changed = False
+        for finding in found.disclosed:
+            if finding.withheld:
+                # the attacker names a withheld value by a label published beside it (often a
+                # longer period's): withhold that label here, or another one of the table
+                label = (finding.table, finding.label)
+                if label in hidden_labels(
+                    cells, withheld, finding.table, key, finding.release, label
+                ):
+                    withheld.add(label)
+                    hidden.add(label)
+                    changed = True
+                    continue
+                listed = sorted(
+                    (cells[finding.table][v].cases, v)
+                    for v in cells.get(finding.table, {})
+                    if (finding.table, v) not in withheld
+                )
+                if listed:
+                    withheld.add((finding.table, listed[0][1]))
+                    hidden.add((finding.table, listed[0][1]))
+                    changed = True
+                    continue
+            options = sorted(
+                (cells[d][v].cases, d, v)
+                for r, d, v in finding.support
+                if r == key and (d, v) not in hidden
+            )
+            if not options and overlapping & set(Period.parse(finding.period).months):
+                # the duals named none of this release's figures (a degenerate optimum, or the
+                # bound rests on its counts of withheld labels): hide the smallest shown cell
+                # of the finding's table here, else the smallest shown cell of any
+                shown = [
+                    (cells[d][v].cases, d, v)
+                    for d in RELEASED_TABLES
+                    for v in cells.get(d, {})
+                    if (d, v) not in hidden
+                ]
+                options = sorted(s for s in shown if s[1] == finding.table) or sorted(shown)
+            listed = sorted(
+                (cells[finding.table][v].cases, v)
+                for v in cells.get(finding.table, {})
+                if (finding.table, v) not in withheld
+            )
+            if options:
+                more.add(options[0][1:])
+            elif listed and overlapping & set(Period.parse(finding.period).months):
+                # nothing left to hide in its table: a complete list of labels still tells
+                # which values are none, so withhold one more label of it
+                withheld.add((finding.table, listed[0][1]))
+                hidden.add((finding.table, listed[0][1]))
+                changed = True
+            else:
+                # held by what cannot be suppressed: earlier releases, or this one's total
+                inherited.append(
+                    f"{finding.release} {finding.table} {finding.label} "
+                    f"[{finding.lo:g}, {finding.hi:g}]"
+                )
+        if not more and not changed:
+            return Release(
+                body=body,
+                truth={(d, v): cells[d][v].cases for d, v in first},
+                primary=frozenset(first),
+                withheld=frozenset(withheld),
+                secondary=frozenset(hidden - first),
+                rounds=rounds,
+                inherited=tuple(inherited),
+            )
+        hidden |= more
+    raise ReleaseRefusedError(f"{period.label}: no safe suppression found in {MAX_ROUNDS} rounds")

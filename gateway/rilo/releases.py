@@ -1,0 +1,268 @@
+"""The hub's release ledger: every trend report released to a disclosure-controlled audience,
+kept as sent, and the next release planned against all of them (:mod:`gateway.rilo.disclosure`).
+
+A release reads the hub's figures in one transaction (the period's cells from the rollups, the
+largest seizures of each cell for the dominance rule, a fingerprint of each month's figures,
+and the ledger), is planned outside it (the LP can take seconds), and is written in a second
+one, refused if another release went into the ledger meanwhile (it was not planned against it).
+
+A month whose figures changed since an earlier release (a late report, a withdrawal, a
+confirmed duplicate) gets a new *revision*: the release says so (``revisions``), and the audit
+treats the two versions as different figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.audit import log as audit_log
+from gateway.errors import DocumentError, StateConflictError
+from gateway.rilo.disclosure import CONTROLLED, DisclosurePolicy, Largest, plan
+from gateway.rilo.hub import (
+    cells_of_report,
+    cells_over,
+    months_before,
+    normalised,
+    open_candidates_of,
+    pairs_before,
+)
+from gateway.rilo.release_audit import CUT_AT, Audit, CellKey, audit, release_key
+from gateway.rilo.trends import Period
+from gateway.store.db import Database
+from gateway.store.models import HubRelease, HubReport, HubRollup
+
+
+@dataclass(frozen=True)
+class Released:
+    id: int
+    audience: str
+    period: str
+    released_at: datetime
+    released_by: str
+    body: dict[str, Any]
+    suppressed: int
+    withheld: int
+    inherited: tuple[str, ...]
+
+
+def _month_label(month: int) -> str:
+    return f"{month // 100}-{month % 100:02d}"
+
+
+def _truth_to_json(truth: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
+    nested: dict[str, dict[str, int]] = defaultdict(dict)
+    for (d, v), n in sorted(truth.items()):
+        nested[d][v] = n
+    return dict(nested)
+
+
+def _truth_of(row: HubRelease) -> dict[tuple[str, str], int]:
+    return {(d, v): int(n) for d, values in row.truth.items() for v, n in values.items()}
+
+
+class Releases:
+    def __init__(self, database: Database, policy: DisclosurePolicy | None = None) -> None:
+        self._db = database
+        self.policy = policy or DisclosurePolicy()
+
+    def release(self, period: Period, audience: str, *, actor: str, now: datetime) -> Released:
+        """Plan and record the release of ``period`` to ``audience`` (``members`` or
+        ``public``), audited as ``actor``."""
+        if audience not in CONTROLLED:
+            raise DocumentError(f"{audience!r} is not an audience releases go to ({CONTROLLED})")
+        before = months_before(period)
+        with self._db.transaction() as session:
+            cells = cells_over(session, period.months)
+            largest = self._largest(session, period.months)
+            prints = self._fingerprints(session, sorted({*period.months, *before}))
+            ledger = list(
+                session.execute(
+                    select(HubRelease)
+                    .where(HubRelease.audience.in_(CONTROLLED))
+                    .order_by(HubRelease.id)
+                ).scalars()
+            )
+            last_id = ledger[-1].id if ledger else 0
+            seen = pairs_before(session, period)
+            open_candidates = open_candidates_of(session, period)
+        held = [(row.body, _truth_of(row)) for row in ledger]
+        earlier: dict[str, dict[str, Any]] = {}
+        for row in ledger:  # the audience's latest of each period (for changes and totals)
+            if row.audience == audience:
+                earlier[row.period] = row.body
+        planned = plan(
+            period,
+            cells,
+            largest,
+            audience=audience,
+            release={"id": last_id + 1, "released_at": now.isoformat()},
+            held=held,
+            revisions=self._revisions(ledger, prints),
+            earlier=earlier,
+            seen_before=seen,
+            open_candidates=open_candidates,
+            policy=self.policy,
+        )
+        with self._db.transaction() as session:
+            newest = session.scalar(select(func.max(HubRelease.id))) or 0
+            if newest != last_id:
+                raise StateConflictError(
+                    "another release went into the ledger while this one was planned; release again"
+                )
+            row = HubRelease(
+                id=last_id + 1,
+                audience=audience,
+                period=period.label,
+                released_at=now,
+                released_by=actor,
+                body=planned.body,
+                truth=_truth_to_json(planned.truth),
+                fingerprints=prints,
+            )
+            session.add(row)
+            released = Released(
+                id=row.id,
+                audience=audience,
+                period=period.label,
+                released_at=now,
+                released_by=actor,
+                body=planned.body,
+                suppressed=len(planned.primary | planned.secondary),
+                withheld=len(planned.withheld),
+                inherited=planned.inherited,
+            )
+            audit_log.append(
+                session,
+                audit_log.Event(
+                    tag="analyst:trend-report:released",
+                    occurred_at=now,
+                    actor=actor,
+                    detail={
+                        "release": released.id,
+                        "audience": audience,
+                        "period": period.label,
+                        "suppressed": released.suppressed,
+                        "withheld": released.withheld,
+                        "rounds": planned.rounds,
+                        "unprotectable": list(planned.inherited),
+                    },
+                ),
+            )
+        return released
+
+    def latest(self, period: Period, audiences: Sequence[str] = CONTROLLED) -> dict[str, Any]:
+        """The newest release of ``period`` to any of ``audiences``, as it was sent."""
+        with self._db.transaction() as session:
+            row = session.scalar(
+                select(HubRelease)
+                .where(HubRelease.period == period.label, HubRelease.audience.in_(audiences))
+                .order_by(HubRelease.id.desc())
+                .limit(1)
+            )
+            if row is None:
+                raise LookupError(period.label)
+            return dict(row.body)
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every release: id, audience, period, when, by whom, how much it suppressed."""
+        with self._db.transaction() as session:
+            return [
+                {
+                    "id": row.id,
+                    "audience": row.audience,
+                    "period": row.period,
+                    "released_at": row.released_at.isoformat(),
+                    "released_by": row.released_by,
+                    "suppressed": sum(
+                        1 for t in row.body["tables"].values() for e in t if e["suppressed"]
+                    )
+                    + sum(row.body.get("withheld", {}).values()),
+                    "withheld": sum(row.body.get("withheld", {}).values()),
+                }
+                for row in session.execute(select(HubRelease).order_by(HubRelease.id)).scalars()
+            ]
+
+    def audit(self, *, protection: float | None = None) -> Audit:
+        """The attacker's audit over everything the controlled audiences hold (members hold
+        what is published too), judged against the ledger's truth."""
+        with self._db.transaction() as session:
+            rows = list(
+                session.execute(
+                    select(HubRelease)
+                    .where(HubRelease.audience.in_(CONTROLLED))
+                    .order_by(HubRelease.id)
+                ).scalars()
+            )
+        truth: dict[CellKey, float] = {}
+        for row in rows:
+            key = release_key(row.body)
+            truth.update({(key, d, v): n for (d, v), n in _truth_of(row).items()})
+        chosen = self.policy.protection if protection is None else protection
+        return audit([row.body for row in rows], protection=chosen, truth=truth)
+
+    # --- what a release is planned from -------------------------------------------------------
+
+    @staticmethod
+    def _largest(session: Session, months: Sequence[int]) -> Largest:
+        """(table, value) -> unit -> the two largest seizures counted in the cell."""
+        top: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(dict)
+        documents = session.execute(
+            select(HubReport.document).where(
+                HubReport.month.in_(list(months)),
+                HubReport.duplicate_of.is_(None),
+                HubReport.withdrawn_at.is_(None),
+            )
+        ).scalars()
+        for document in documents:
+            unit, amount = normalised(document["quantity"])
+            for d, v in cells_of_report(document):
+                two = top[(d, v[:CUT_AT])].setdefault(unit, [])
+                two.append(amount)
+                if len(two) > 2:
+                    two.sort(reverse=True)
+                    del two[2:]
+        return top
+
+    @staticmethod
+    def _fingerprints(session: Session, months: Sequence[int]) -> dict[str, str]:
+        """Month label -> SHA-256 of that month's rollup rows (what its figures are made of)."""
+        rows: dict[int, list[list[Any]]] = defaultdict(list)
+        for r in session.execute(
+            select(HubRollup)
+            .where(HubRollup.month.in_(list(months)), HubRollup.cases != 0)
+            .order_by(HubRollup.month, HubRollup.dimension, HubRollup.value, HubRollup.member)
+        ).scalars():
+            rows[r.month].append(
+                [r.dimension, r.value, r.member, r.cases]
+                + [round(getattr(r, q), 6) for q in ("kg", "litres", "tablets", "pieces")]
+            )
+        return {
+            _month_label(m): hashlib.sha256(
+                json.dumps(rows.get(m, []), separators=(",", ":")).encode()
+            ).hexdigest()
+            for m in months
+        }
+
+    @staticmethod
+    def _revisions(ledger: Sequence[HubRelease], prints: dict[str, str]) -> dict[str, int]:
+        """Month label -> revision: how many other versions of its figures the ledger's
+        releases were made from before (0: the figures every earlier release saw)."""
+        versions: dict[str, list[str]] = defaultdict(list)
+        for row in ledger:
+            for label, fingerprint in row.fingerprints.items():
+                if fingerprint not in versions[label]:
+                    versions[label].append(fingerprint)
+        found = {}
+        for label, fingerprint in prints.items():
+            known = versions[label]
+            found[label] = known.index(fingerprint) if fingerprint in known else len(known)
+        return found
