@@ -212,21 +212,6 @@ def published(
     return body
 
 
-def hidden_labels(
-    cells: Cells,
-    withheld: set[tuple[str, str]],
-    table: str,
-    key: str,
-    release: str,
-    label: tuple[str, str],
-) -> set[tuple[str, str]]:
-    """The candidate's labels of ``table`` it still lists, where the finding is another
-    release's (``release`` != ``key``): withholding one of them is the fix."""
-    if release == key:
-        return set()
-    return {(table, v) for v in cells.get(table, {}) if (table, v) not in withheld}
-
-
 def plan(
     period: Period,
     cells: Cells,
@@ -286,25 +271,26 @@ def plan(
         overlapping = set(period.months)
         changed = False
         for finding in found.disclosed:
+            table = finding.table
+            # the candidate's labels of the table it still lists, fewest seizures first
+            listed = sorted(
+                (cells[table][v].cases, v)
+                for v in cells.get(table, {})
+                if (table, v) not in withheld
+            )
+            meets = bool(overlapping & set(Period.parse(finding.period).months))
             if finding.withheld:
                 # the attacker names a withheld value by a label published beside it (often a
                 # longer period's): withhold that label here, or another one of the table
-                label = (finding.table, finding.label)
-                if label in hidden_labels(
-                    cells, withheld, finding.table, key, finding.release, label
-                ):
+                label = (table, finding.label)
+                if finding.release != key and any(v == finding.label for _, v in listed):
                     withheld.add(label)
                     hidden.add(label)
                     changed = True
                     continue
-                listed = sorted(
-                    (cells[finding.table][v].cases, v)
-                    for v in cells.get(finding.table, {})
-                    if (finding.table, v) not in withheld
-                )
                 if listed:
-                    withheld.add((finding.table, listed[0][1]))
-                    hidden.add((finding.table, listed[0][1]))
+                    withheld.add((table, listed[0][1]))
+                    hidden.add((table, listed[0][1]))
                     changed = True
                     continue
             options = sorted(
@@ -312,7 +298,7 @@ def plan(
                 for r, d, v in finding.support
                 if r == key and (d, v) not in hidden
             )
-            if not options and overlapping & set(Period.parse(finding.period).months):
+            if not options and meets:
                 # the duals named none of this release's figures (a degenerate optimum, or the
                 # bound rests on its counts of withheld labels): hide the smallest shown cell
                 # of the finding's table here, else the smallest shown cell of any
@@ -322,25 +308,19 @@ def plan(
                     for v in cells.get(d, {})
                     if (d, v) not in hidden
                 ]
-                options = sorted(s for s in shown if s[1] == finding.table) or sorted(shown)
-            listed = sorted(
-                (cells[finding.table][v].cases, v)
-                for v in cells.get(finding.table, {})
-                if (finding.table, v) not in withheld
-            )
+                options = sorted(s for s in shown if s[1] == table) or sorted(shown)
             if options:
                 more.add(options[0][1:])
-            elif listed and overlapping & set(Period.parse(finding.period).months):
+            elif listed and meets:
                 # nothing left to hide in its table: a complete list of labels still tells
                 # which values are none, so withhold one more label of it
-                withheld.add((finding.table, listed[0][1]))
-                hidden.add((finding.table, listed[0][1]))
+                withheld.add((table, listed[0][1]))
+                hidden.add((table, listed[0][1]))
                 changed = True
             else:
                 # held by what cannot be suppressed: earlier releases, or this one's total
                 inherited.append(
-                    f"{finding.release} {finding.table} {finding.label} "
-                    f"[{finding.lo:g}, {finding.hi:g}]"
+                    f"{finding.release} {table} {finding.label} [{finding.lo:g}, {finding.hi:g}]"
                 )
         if not more and not changed:
             return Release(

@@ -722,16 +722,12 @@ class Hub:
         year earlier."""
         with self._db.transaction() as session:
             cells = [
-                self._cells(session, p.months)
+                cells_over(session, p.months)
                 for p in (period, period.shifted(-1), period.year_earlier)
             ]
             seen = pairs_before(session, period)
             open_candidates = open_candidates_of(session, period)
         return report(period, *cells, seen_before=seen, open_candidates=open_candidates)
-
-    def _cells(self, session: Session, months: Sequence[int]) -> dict[str, dict[str, Cell]]:
-        """dimension -> value -> Cell over ``months`` (the database sums each member's share)."""
-        return cells_over(session, months)
 
     def notable(self, period: Period, limit: int = 10) -> list[dict[str, Any]]:
         """The largest seizures of the period in each unit (for RILO analysts only: single

@@ -95,7 +95,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from gateway.rilo.trends import PARTITIONS, Period
+from gateway.rilo.trends import PARTITIONS, Period, month_label
 
 #: Measured in whole seizures; an interval narrower than this is a disclosure by default.
 DEFAULT_PROTECTION = 1.0
@@ -293,10 +293,6 @@ def _add(terms: dict[int, float], more: Mapping[int, float], factor: float = 1.0
         terms[j] = terms.get(j, 0.0) + factor * coefficient
 
 
-def _month_label(month: int) -> str:
-    return f"{month // 100}-{month % 100:02d}"
-
-
 def audit(
     reports: Iterable[Mapping[str, Any]],
     *,
@@ -329,7 +325,7 @@ class Attack:
     def _version(self, key: str, month: int) -> MonthKey:
         """Month ``month`` as release ``key`` saw it: (month, revision)."""
         revisions = self.published[key].get("revisions") or {}
-        return month, int(revisions.get(_month_label(month), 0))
+        return month, int(revisions.get(month_label(month), 0))
 
     def _build(self) -> None:
         lp, published = self.lp, self.published

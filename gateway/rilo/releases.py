@@ -36,7 +36,7 @@ from gateway.rilo.hub import (
     pairs_before,
 )
 from gateway.rilo.release_audit import CUT_AT, Audit, CellKey, audit, release_key
-from gateway.rilo.trends import Period
+from gateway.rilo.trends import Period, month_label
 from gateway.store.db import Database
 from gateway.store.models import HubRelease, HubReport, HubRollup
 
@@ -54,8 +54,13 @@ class Released:
     inherited: tuple[str, ...]
 
 
-def _month_label(month: int) -> str:
-    return f"{month // 100}-{month % 100:02d}"
+def _ledger(session: Session) -> list[HubRelease]:
+    """Every release to a disclosure-controlled audience, oldest first."""
+    return list(
+        session.execute(
+            select(HubRelease).where(HubRelease.audience.in_(CONTROLLED)).order_by(HubRelease.id)
+        ).scalars()
+    )
 
 
 def _truth_to_json(truth: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
@@ -84,13 +89,7 @@ class Releases:
             cells = cells_over(session, period.months)
             largest = self._largest(session, period.months)
             prints = self._fingerprints(session, sorted({*period.months, *before}))
-            ledger = list(
-                session.execute(
-                    select(HubRelease)
-                    .where(HubRelease.audience.in_(CONTROLLED))
-                    .order_by(HubRelease.id)
-                ).scalars()
-            )
+            ledger = _ledger(session)
             last_id = ledger[-1].id if ledger else 0
             seen = pairs_before(session, period)
             open_candidates = open_candidates_of(session, period)
@@ -195,13 +194,7 @@ class Releases:
         """The attacker's audit over everything the controlled audiences hold (members hold
         what is published too), judged against the ledger's truth."""
         with self._db.transaction() as session:
-            rows = list(
-                session.execute(
-                    select(HubRelease)
-                    .where(HubRelease.audience.in_(CONTROLLED))
-                    .order_by(HubRelease.id)
-                ).scalars()
-            )
+            rows = _ledger(session)
         truth: dict[CellKey, float] = {}
         for row in rows:
             key = release_key(row.body)
@@ -246,7 +239,7 @@ class Releases:
                 + [round(getattr(r, q), 6) for q in ("kg", "litres", "tablets", "pieces")]
             )
         return {
-            _month_label(m): hashlib.sha256(
+            month_label(m): hashlib.sha256(
                 json.dumps(rows.get(m, []), separators=(",", ":")).encode()
             ).hexdigest()
             for m in months

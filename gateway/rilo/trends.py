@@ -37,6 +37,11 @@ PARTITIONS = frozenset(
 QUANTITIES = ("kg", "litres", "tablets", "pieces")
 
 
+def month_label(month: int) -> str:
+    """``yyyymm`` as a period label, ``YYYY-MM``."""
+    return f"{month // 100}-{month % 100:02d}"
+
+
 @dataclass(frozen=True)
 class Period:
     """A month, quarter or year, as the months (``yyyymm``) it spans."""
