@@ -48,3 +48,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/certificates.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/store_growth.py
+	$(BIN)/python bench/release_planning.py

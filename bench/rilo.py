@@ -47,6 +47,23 @@ RAW_COLUMNS = (
 )
 
 
+def hub_on(url: str, scratch: Path) -> tuple[Database, Hub]:
+    """A migrated database at ``url`` and the RILO A/P hub over it, its registry in ``scratch``."""
+    migrate.upgrade(url)
+    database = Database(url)
+    registry = Registry.load(hub_registry(scratch))
+    settings = load_settings(environ={})
+    hub = Hub(
+        hub_id="RILO-AP",
+        registry=registry,
+        database=database,
+        json_schemas=JsonSchemas(load_spec(settings.spec_path)),
+        max_batch=BATCH,
+        accepted=load_policies(settings.policy_dir, registry).hub.trees["seizure-report"],
+    )
+    return database, hub
+
+
 def batches(count: int) -> list[tuple[str, list[dict]]]:
     by_member: dict[str, list[dict]] = defaultdict(list)
     for report in reports(count, seed=2026, start=date(2024, 1, 1), end=date(2026, 9, 30)):
@@ -66,18 +83,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch, scratch_database(args.postgres) as url:
         url = url or f"sqlite:///{scratch}/hub.sqlite3"
-        migrate.upgrade(url)
-        database = Database(url)
-        registry = Registry.load(hub_registry(Path(scratch)))
-        settings = load_settings(environ={})
-        hub = Hub(
-            hub_id="RILO-AP",
-            registry=registry,
-            database=database,
-            json_schemas=JsonSchemas(load_spec(settings.spec_path)),
-            max_batch=BATCH,
-            accepted=load_policies(settings.policy_dir, registry).hub.trees["seizure-report"],
-        )
+        database, hub = hub_on(url, Path(scratch))
         started = time.perf_counter()
         work = batches(args.reports)
         generated = time.perf_counter() - started

@@ -17,10 +17,13 @@ planned here, against everything that audience already holds (the release ledger
    programme of :mod:`gateway.rilo.release_audit` is solved over the ledger and the candidate
    release; every sensitive (primary) cell, suppressed or withheld, of any release whose
    feasible interval is narrower than ``protection`` seizures gets one more cell of the
-   candidate suppressed, the smallest among
-   the published figures that hold its bound (the LP's duals), and the audit runs again until
-   none is. The release is thereby protected against that attacker by construction, and
-   ``gateway hub audit-release`` re-runs the same audit on what was sent.
+   candidate suppressed, the smallest among the published figures that hold its bound (the
+   LP's duals), or else one more label withheld, the smallest among the listed labels that
+   hold it, and the audit runs again until none is. The release is thereby protected against
+   that attacker by construction, and ``gateway hub audit-release`` re-runs the same audit on
+   what was sent. Only the releases linked to the candidate by shared months enter the
+   programme (:func:`~gateway.rilo.release_audit.linked`), and between rounds it is kept,
+   the cells hidden dropping their rows in place.
 
 The member table is not released (one member per cell: always suppressed); changes are given
 only against the audience's own earlier releases and only between two shown figures; shown
@@ -34,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.rilo.release_audit import Attack, CellKey, release_key
+from gateway.rilo.release_audit import Attack, CellKey, Finding, linked, release_key
 from gateway.rilo.trends import (
     DIMENSIONS,
     QUANTITIES,
@@ -141,13 +144,15 @@ def published(
     release: Mapping[str, Any],
     revisions: Mapping[str, int],
     earlier: Mapping[str, Mapping[str, Any]],
-    seen_before: Iterable[str],
     open_candidates: int,
     policy: DisclosurePolicy,
 ) -> dict[str, Any]:
     """The release's body: shown cells by seizures, then the suppressed ones by label (the
     withheld ones only counted), changes against the audience's own releases of the period
-    before and a year earlier (``earlier``, by period label) between shown figures only."""
+    before and a year earlier (``earlier``, by period label) between shown figures only, and
+    the totals of those releases. New pairs are those none of the audience's releases of the
+    four periods before listed: like the totals, what the audience already holds, so a
+    release adds no relation between its months and earlier ones (the audit takes neither)."""
     previous, year_earlier = period.shifted(-1), period.year_earlier
     shown_before = {
         label: {
@@ -184,7 +189,13 @@ def published(
         count = sum(1 for v in current if (d, v) in withheld)
         if count:
             withheld_counts[d] = count
-    seen = set(seen_before)
+    before = {m for i in range(1, 5) for m in period.shifted(-i).months}
+    seen = {
+        e["value"]
+        for r in earlier.values()
+        if before & set(Period.parse(r["period"]).months)
+        for e in r["tables"].get("commodity-route", ())
+    }
     body: dict[str, Any] = {
         "period": period.label,
         "previous_period": previous.label,
@@ -202,6 +213,7 @@ def published(
         "new_commodity_routes": [
             e for e in tables["commodity-route"] if not e["suppressed"] and e["value"] not in seen
         ],
+        "new_means": "not listed in this audience's releases of the four periods before",
     }
     for name, other in (
         ("total_cases_previous", previous),
@@ -222,7 +234,6 @@ def plan(
     held: Sequence[tuple[Mapping[str, Any], Mapping[tuple[str, str], int]]],
     revisions: Mapping[str, int],
     earlier: Mapping[str, Mapping[str, Any]],
-    seen_before: Iterable[str] = (),
     open_candidates: int = 0,
     policy: DisclosurePolicy | None = None,
 ) -> Release:
@@ -230,7 +241,6 @@ def plan(
     holds, with the ledger's truth of its suppressed and withheld cells. Raises
     :class:`ReleaseRefusedError` if a cell cannot be protected."""
     policy = policy or DisclosurePolicy()
-    seen = list(seen_before)
     first, withheld = primary(cells, largest, policy)
     hidden = set(first)
     truth: dict[CellKey, float] = {}
@@ -240,6 +250,7 @@ def plan(
     # hiding a figure or withholding a label only takes constraints away (widens intervals):
     # after the first round, only the cells found narrow are judged again
     recheck: set[CellKey] | None = None
+    attack: Attack | None = None
     for rounds in range(1, MAX_ROUNDS + 1):
         body = published(
             period,
@@ -250,13 +261,15 @@ def plan(
             release=release,
             revisions=revisions,
             earlier=earlier,
-            seen_before=seen,
             open_candidates=open_candidates,
             policy=policy,
         )
         key = release_key(body)
         mine = {(key, d, v): float(cells[d][v].cases) for d, v in first}
-        attack = Attack([b for b, _ in held] + [body])
+        if attack is None:
+            # only the releases linked to this one by shared months can bound its cells or
+            # have theirs narrowed by it (release_audit.linked)
+            attack = Attack(linked([b for b, _ in held], body))
         found = attack.judge(
             protection=policy.protection,
             relative=0.0,
@@ -268,60 +281,21 @@ def plan(
         recheck = {(f.release, f.table, f.label) for f in found.disclosed}
         more: set[tuple[str, str]] = set()
         inherited = []
-        overlapping = set(period.months)
         changed = False
         for finding in found.disclosed:
-            table = finding.table
-            # the candidate's labels of the table it still lists, fewest seizures first
-            listed = sorted(
-                (cells[table][v].cases, v)
-                for v in cells.get(table, {})
-                if (table, v) not in withheld
-            )
-            meets = bool(overlapping & set(Period.parse(finding.period).months))
-            if finding.withheld:
-                # the attacker names a withheld value by a label published beside it (often a
-                # longer period's): withhold that label here, or another one of the table
-                label = (table, finding.label)
-                if finding.release != key and any(v == finding.label for _, v in listed):
-                    withheld.add(label)
-                    hidden.add(label)
-                    changed = True
-                    continue
-                if listed:
-                    withheld.add((table, listed[0][1]))
-                    hidden.add((table, listed[0][1]))
-                    changed = True
-                    continue
-            options = sorted(
-                (cells[d][v].cases, d, v)
-                for r, d, v in finding.support
-                if r == key and (d, v) not in hidden
-            )
-            if not options and meets:
-                # the duals named none of this release's figures (a degenerate optimum, or the
-                # bound rests on its counts of withheld labels): hide the smallest shown cell
-                # of the finding's table here, else the smallest shown cell of any
-                shown = [
-                    (cells[d][v].cases, d, v)
-                    for d in RELEASED_TABLES
-                    for v in cells.get(d, {})
-                    if (d, v) not in hidden
-                ]
-                options = sorted(s for s in shown if s[1] == table) or sorted(shown)
-            if options:
-                more.add(options[0][1:])
-            elif listed and meets:
-                # nothing left to hide in its table: a complete list of labels still tells
-                # which values are none, so withhold one more label of it
-                withheld.add((table, listed[0][1]))
-                hidden.add((table, listed[0][1]))
-                changed = True
-            else:
+            move = _complement(finding, key, period, cells, hidden, withheld)
+            if move is None:
                 # held by what cannot be suppressed: earlier releases, or this one's total
                 inherited.append(
-                    f"{finding.release} {table} {finding.label} [{finding.lo:g}, {finding.hi:g}]"
+                    f"{finding.release} {finding.table} {finding.label} "
+                    f"[{finding.lo:g}, {finding.hi:g}]"
                 )
+            elif move[0] == "hide":
+                more.add(move[1])
+            else:
+                withheld.add(move[1])
+                hidden.add(move[1])
+                changed = True
         if not more and not changed:
             return Release(
                 body=body,
@@ -332,5 +306,65 @@ def plan(
                 rounds=rounds,
                 inherited=tuple(inherited),
             )
+        if changed:
+            attack = None  # a label withheld changes the unknowns: build the programme again
+        else:
+            attack.hide((key, d, v) for d, v in more)
         hidden |= more
     raise ReleaseRefusedError(f"{period.label}: no safe suppression found in {MAX_ROUNDS} rounds")
+
+
+def _complement(
+    finding: Finding,
+    key: str,
+    period: Period,
+    cells: Cells,
+    hidden: set[tuple[str, str]],
+    withheld: set[tuple[str, str]],
+) -> tuple[str, tuple[str, str]] | None:
+    """What to take out of the candidate release ``key`` for ``finding``: ``("hide", cell)``
+    (suppress its figure) or ``("withhold", cell)`` (its label too); None where nothing in the
+    candidate holds the finding's bound. The LP's duals name the published figures and the
+    listed labels that hold it; the smallest of them goes first (the least lost)."""
+    table = finding.table
+
+    def smallest(found: Iterable[CellKey], left: set[tuple[str, str]]) -> tuple[str, str] | None:
+        mine = sorted(
+            (cells[d][v].cases, d, v) for r, d, v in found if r == key and (d, v) not in left
+        )
+        return (mine[0][1], mine[0][2]) if mine else None
+
+    # the candidate's labels of the finding's table it still lists, fewest seizures first
+    listed = sorted(
+        (cells[table][v].cases, v) for v in cells.get(table, {}) if (table, v) not in withheld
+    )
+    figure, label = smallest(finding.support, hidden), smallest(finding.named, withheld)
+    if finding.withheld:
+        # the attacker tells a withheld value is there: by its label published here (often
+        # a longer period's), or by the labels listed beside it
+        own = (table, finding.label)
+        if finding.release != key and any(v == finding.label for _, v in listed):
+            return "withhold", own
+        if label is not None:
+            return "withhold", label
+    if figure is not None:
+        return "hide", figure
+    if label is not None:
+        return "withhold", label
+    if not set(period.months) & set(Period.parse(finding.period).months):
+        return None
+    # the duals named none of this release's figures (a degenerate optimum): hide the smallest
+    # shown cell of the finding's table here, else of any; with nothing left to hide, a
+    # complete list of labels still tells which values are none: withhold one more
+    shown = sorted(
+        (cells[d][v].cases, d, v)
+        for d in RELEASED_TABLES
+        for v in cells.get(d, {})
+        if (d, v) not in hidden
+    )
+    options = [s for s in shown if s[1] == table] or shown
+    if options:
+        return "hide", (options[0][1], options[0][2])
+    if listed:
+        return "withhold", (table, listed[0][1])
+    return None

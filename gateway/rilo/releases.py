@@ -33,7 +33,6 @@ from gateway.rilo.hub import (
     months_before,
     normalised,
     open_candidates_of,
-    pairs_before,
 )
 from gateway.rilo.release_audit import CUT_AT, Audit, CellKey, audit, release_key
 from gateway.rilo.trends import Period, month_label
@@ -51,6 +50,8 @@ class Released:
     body: dict[str, Any]
     suppressed: int
     withheld: int
+    #: the planner's rounds of secondary suppression
+    rounds: int
     inherited: tuple[str, ...]
 
 
@@ -91,7 +92,6 @@ class Releases:
             prints = self._fingerprints(session, sorted({*period.months, *before}))
             ledger = _ledger(session)
             last_id = ledger[-1].id if ledger else 0
-            seen = pairs_before(session, period)
             open_candidates = open_candidates_of(session, period)
         held = [(row.body, _truth_of(row)) for row in ledger]
         earlier: dict[str, dict[str, Any]] = {}
@@ -107,7 +107,6 @@ class Releases:
             held=held,
             revisions=self._revisions(ledger, prints),
             earlier=earlier,
-            seen_before=seen,
             open_candidates=open_candidates,
             policy=self.policy,
         )
@@ -137,6 +136,7 @@ class Releases:
                 body=planned.body,
                 suppressed=len(planned.primary | planned.secondary),
                 withheld=len(planned.withheld),
+                rounds=planned.rounds,
                 inherited=planned.inherited,
             )
             audit_log.append(
@@ -151,7 +151,7 @@ class Releases:
                         "period": period.label,
                         "suppressed": released.suppressed,
                         "withheld": released.withheld,
-                        "rounds": planned.rounds,
+                        "rounds": released.rounds,
                         "unprotectable": list(planned.inherited),
                     },
                 ),

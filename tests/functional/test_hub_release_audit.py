@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from gateway.rilo.release_audit import audit, periods_between
+from gateway.rilo.release_audit import audit, in_release_order, periods_between
 from gateway.rilo.synthetic import reports
 from gateway.rilo.trends import Period
 from gateway.store.models import AuditEvent, HubReport
@@ -147,6 +147,37 @@ def test_releases_of_three_months_and_their_quarter_give_no_suppressed_cell_away
         assert e["cases"] == truth[(label, d, e["value"])] >= 3 and e["members"] >= 2
 
 
+def test_a_year_of_monthly_quarterly_and_yearly_releases_gives_no_suppressed_cell_away(
+    hub, signing_keys
+):
+    """Issue 21's bar: twelve months, four quarters and the year released to members in the
+    order a hub would (each period as its last month closes), every one planned against all
+    before it. The attack over all seventeen finds no sensitive cell narrower than the
+    protection, every interval holds the truth recomputed from the stored reports, nothing
+    was left unprotected, and the year still shows figures (it is not all suppressed)."""
+    feed(hub, signing_keys, world(400, end=date(2026, 12, 28)))
+    services = hub["services"]
+    periods = in_release_order(periods_between("2026-01", "2026-12"))
+    assert [p.label for p in periods][:4] == ["2026-01", "2026-02", "2026-03", "2026-Q1"]
+    assert [p.label for p in periods][-3:] == ["2026-12", "2026-Q4", "2026"]
+    released = [
+        services.releases.release(p, "members", actor="analyst:lee", now=datetime.now(UTC))
+        for p in periods
+    ]
+    assert all(not r.inherited for r in released), [r.inherited for r in released]
+    found = services.releases.audit()
+    assert len(found.findings) > 1000 and not found.disclosed, found.disclosed[:5]
+    check_the_attack_against_the_truth(services, periods, found)
+    year = released[-1].body
+    shown = [e for t in year["tables"].values() for e in t if not e["suppressed"]]
+    assert len(shown) >= 10
+    truth = truth_from_the_stored_reports(services, periods)
+    for d, table in year["tables"].items():
+        for e in table:
+            if not e["suppressed"]:
+                assert e["cases"] == truth[("2026", d, e["value"])]
+
+
 def test_the_same_attack_on_exact_figures_under_one_table_suppression_wins(hub, signing_keys):
     """The audit is not toothless: the analysts' exact figures, suppressed table by table as
     the hub did before the ledger (few seizures or one member), give cells away at once."""
@@ -183,6 +214,15 @@ def test_a_late_report_makes_a_revision_and_the_differencing_finds_nothing(hub, 
     second = release_all(services, [quarter])["2026-Q1"]
     assert second["revisions"] == {**second["revisions"], "2026-01": 1, "2026-02": 0}
     assert not services.releases.audit().disclosed
+    # February, released after the quarter, quotes January's total as the January release
+    # gave it (revision 0): a restatement, not a figure of January's revision 1
+    third = release_all(services, [Period.parse("2026-02")])["2026-02"]
+    assert third["total_cases_previous"] == first["total_cases"]
+    assert third["revisions"]["2026-01"] == 1
+    found = services.releases.audit()
+    assert not found.disclosed
+    for finding in found.findings:  # the truth the ledger kept lies in every interval
+        assert finding.lo - 1e-6 <= finding.true_value <= finding.hi + 1e-6, finding
 
 
 def test_members_get_the_newest_release_and_nothing_before_one(hub, signing_keys):

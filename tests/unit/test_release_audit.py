@@ -10,7 +10,7 @@ import pytest
 
 from gateway.rilo.disclosure import plan
 from gateway.rilo.hub import cells_of_report
-from gateway.rilo.release_audit import audit, describe, periods_between
+from gateway.rilo.release_audit import audit, describe, linked, periods_between
 from gateway.rilo.synthetic import reports
 from gateway.rilo.trends import Period, RollupRow, cells_of, report
 
@@ -153,6 +153,80 @@ def test_a_year_is_the_sum_of_its_quarters():
         ("2026-Q2", "mode", "air"): (2, 2),
         ("2026-Q3", "mode", "air"): (3, 3),
     }
+
+
+def test_a_value_never_named_is_in_no_named_category():
+    """Truth: January cannabis 3 and heroin 2 (its label withheld); February heroin 4; March
+    methamphetamine 5, cannabis 4 and two seizures of two other categories, their labels
+    withheld; the quarter heroin 6. By hand: January's heroin and March's sum to 6 - 4 = 2;
+    March's drugs (9) are methamphetamine, cannabis and heroin, as the two withheld categories
+    are not drugs (a value never named is not "drugs"), so March had no heroin and January had
+    2. An attack that let the withheld categories hold drugs gave [0, 2] and missed it."""
+    months = [
+        published("2026-01", 5, category=[("drugs", 5)], commodity=[("drugs/cannabis", 3)]),
+        published("2026-02", 4, category=[("drugs", 4)], commodity=[("drugs/heroin", 4)]),
+        published(
+            "2026-03",
+            11,
+            category=[("drugs", 9)],
+            commodity=[("drugs/methamphetamine", 5), ("drugs/cannabis", 4)],
+        ),
+        published(
+            "2026-Q1",
+            20,
+            commodity=[
+                ("drugs/cannabis", 7),
+                ("drugs/heroin", 6),
+                ("drugs/methamphetamine", 5),
+            ],
+        ),
+    ]
+    for report_, withheld in zip(
+        months,
+        [{"commodity": 1}, {}, {"category": 2, "commodity": 2}, {"commodity": 2}],
+        strict=True,
+    ):
+        report_.update(withheld=withheld, order="shown-by-cases")
+    found = audit(months, truth={("2026-01", "commodity", "drugs/heroin"): 2}, protection=2)
+    (finding,) = found.disclosed
+    assert (finding.period, finding.label, finding.withheld) == ("2026-01", "drugs/heroin", True)
+    assert (round(finding.lo, 6), round(finding.hi, 6)) == (2, 2)
+
+
+def test_a_release_quoting_a_total_of_a_month_since_revised_is_no_contradiction():
+    """January was released with 5 seizures; a late report made it 6 (revision 1), as the
+    quarter says. February's release, made after, quotes the total of the January release the
+    audience holds (5): a restatement of that release, not a figure of revision 1, which
+    would contradict the quarter (16 = 6 + 5 + 5)."""
+    ledger = [
+        published("2026-01", 5, mode=[("sea", 5)]),
+        published("2026-Q1", 16, mode=[("sea", 16)]),
+        published("2026-02", 5, mode=[("sea", 5)]),
+        published("2026-03", 5, mode=[("sea", 5)]),
+    ]
+    for number, body in enumerate(ledger, 1):
+        body["release"] = {"id": number, "released_at": "2026-04-01T00:00:00+00:00"}
+        if number > 1:
+            body["revisions"] = {"2026-01": 1}
+    ledger[2]["total_cases_previous"] = 5
+    assert audit(ledger).relations["total"] == 4
+
+
+def test_only_releases_linked_by_shared_months_enter_a_plan():
+    """April's release shares no month with January, February or their quarter: none of them
+    can bound its cells or be narrowed by it. March's shares its month with the quarter, and
+    the quarter its months with January and February: all of them are linked."""
+    january, february = published("2026-01", 5, mode=[]), published("2026-02", 5, mode=[])
+    quarter = published("2026-Q1", 15, mode=[])
+    for number, body in enumerate((january, february, quarter), 1):
+        body["release"] = {"id": number}
+    april, march = published("2026-04", 5, mode=[]), published("2026-03", 5, mode=[])
+    april.update(release={"id": 4}, total_cases_previous=5)
+    assert linked([january, february, quarter], april) == [april]
+    assert linked([january, february, quarter], march) == [january, february, quarter, march]
+    # a report that is not a release quotes a figure of its own for the month before
+    exact = {**published("2026-03", 5, mode=[]), "total_cases_previous": 5}
+    assert linked([january, february], exact) == [february, exact]
 
 
 def test_contradictory_reports_are_refused():
