@@ -114,7 +114,8 @@ def main() -> None:
             f"[{finding.lo:g}, {finding.hi:g}] true {finding.true_value:g}"
         )
     print(
-        f"audit over {len(periods)} releases: {len(found.findings)} sensitive cells judged, "
+        f"audit over {len(periods)} releases: {len(found.findings)} sensitive figures judged "
+        "(seizures and amounts), "
         f"{disclosed} disclosed, {audit_seconds:.1f} s"
     )
     out = args.results

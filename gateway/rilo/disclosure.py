@@ -16,7 +16,8 @@ planned here, against everything that audience already holds (the release ledger
    period hierarchy, with every earlier release to the audience: the attacker's linear
    programme of :mod:`gateway.rilo.release_audit` is solved over the ledger and the candidate
    release; every sensitive (primary) cell, suppressed or withheld, of any release whose
-   feasible interval is narrower than ``protection`` seizures gets one more cell of the
+   feasible interval is narrower than ``protection`` seizures, or whose amount of a unit is
+   known closer than ``dominance_p`` % of itself (a programme per unit), gets one more cell of the
    candidate suppressed, the smallest among the published figures that hold its bound (the
    LP's duals), or else one more label withheld, the smallest among the listed labels that
    hold it, and the audit runs again until none is. The release is thereby protected against
@@ -66,7 +67,8 @@ class DisclosurePolicy:
 
     min_seizures: int = 3
     min_members: int = 2
-    #: p of the p% dominance rule for quantities
+    #: p of the p% dominance rule for quantities; also the least uncertainty, in % of itself,
+    #: an attacker must be left on a sensitive cell's amount
     dominance_p: float = 10.0
     #: the narrowest interval (in seizures) an attacker may narrow a suppressed cell to
     protection: float = 2.0
@@ -132,6 +134,17 @@ class Release:
     #: cells no suppression in this release could protect: bound by earlier releases or by
     #: this release's total alone (e.g. a month of one transport mode)
     inherited: tuple[str, ...] = field(default=())
+    #: unit -> (table, value) -> amount of every sensitive cell that holds some of it
+    amounts: dict[str, dict[tuple[str, str], float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Held:
+    """A release the audience holds, with what the ledger keeps of it (:class:`Release`)."""
+
+    body: Mapping[str, Any]
+    truth: Mapping[tuple[str, str], int]
+    amounts: Mapping[str, Mapping[tuple[str, str], float]] = field(default_factory=dict)
 
 
 def published(
@@ -231,26 +244,40 @@ def plan(
     *,
     audience: str,
     release: Mapping[str, Any],
-    held: Sequence[tuple[Mapping[str, Any], Mapping[tuple[str, str], int]]],
+    held: Sequence[Held],
     revisions: Mapping[str, int],
     earlier: Mapping[str, Mapping[str, Any]],
     open_candidates: int = 0,
     policy: DisclosurePolicy | None = None,
 ) -> Release:
     """Plan the release of ``period`` to ``audience``. ``held``: every release the audience
-    holds, with the ledger's truth of its suppressed and withheld cells. Raises
-    :class:`ReleaseRefusedError` if a cell cannot be protected."""
+    holds, with the ledger's truth of its suppressed and withheld cells. The seizures of every
+    sensitive cell must keep an interval of ``protection``, and each quantity it holds one of
+    ``dominance_p`` % of its amount (the p of the dominance rule: no closer estimate of a
+    seizure's size than the rule allows). Raises :class:`ReleaseRefusedError` if no pattern
+    is found."""
     policy = policy or DisclosurePolicy()
     first, withheld = primary(cells, largest, policy)
     hidden = set(first)
-    truth: dict[CellKey, float] = {}
-    for body, cell_truth in held:
-        key = release_key(body)
-        truth.update({(key, d, v): n for (d, v), n in cell_truth.items()})
+    truths: dict[str, dict[CellKey, float]] = {m: {} for m in ("cases", *QUANTITIES)}
+    for h in held:
+        key = release_key(h.body)
+        truths["cases"].update({(key, d, v): n for (d, v), n in h.truth.items()})
+        for unit, amounts in h.amounts.items():
+            truths[unit].update({(key, d, v): a for (d, v), a in amounts.items()})
+    amounts_now = {
+        unit: {
+            (d, v): cells[d][v].quantities[unit]
+            for d, v in sorted(first)
+            if cells[d][v].quantities.get(unit, 0.0) > 0
+        }
+        for unit in QUANTITIES
+    }
+    measures = ["cases"] + [u for u in QUANTITIES if truths[u] or amounts_now[u]]
     # hiding a figure or withholding a label only takes constraints away (widens intervals):
     # after the first round, only the cells found narrow are judged again
-    recheck: set[CellKey] | None = None
-    attack: Attack | None = None
+    recheck: dict[str, set[CellKey] | None] = dict.fromkeys(measures)
+    attacks: dict[str, Attack] = {}
     for rounds in range(1, MAX_ROUNDS + 1):
         body = published(
             period,
@@ -265,30 +292,39 @@ def plan(
             policy=policy,
         )
         key = release_key(body)
-        mine = {(key, d, v): float(cells[d][v].cases) for d, v in first}
-        if attack is None:
-            # only the releases linked to this one by shared months can bound its cells or
-            # have theirs narrowed by it (release_audit.linked)
-            attack = Attack(linked([b for b, _ in held], body))
-        found = attack.judge(
-            protection=policy.protection,
-            relative=0.0,
-            truth={**truth, **mine},
-            want_support=True,
-            quick=True,
-            only=recheck,
-        )
-        recheck = {(f.release, f.table, f.label) for f in found.disclosed}
+        # only the releases linked to this one by shared months can bound its cells or have
+        # theirs narrowed by it (release_audit.linked)
+        bodies = None
+        disclosed: list[Finding] = []
+        for measure in measures:
+            if measure not in attacks:
+                bodies = bodies or linked([h.body for h in held], body)
+                attacks[measure] = Attack(bodies, measure)
+            if measure == "cases":
+                mine = {(key, d, v): float(cells[d][v].cases) for d, v in first}
+            else:
+                mine = {(key, d, v): a for (d, v), a in amounts_now[measure].items()}
+            found = attacks[measure].judge(
+                protection=policy.protection if measure == "cases" else 0.0,
+                relative=0.0 if measure == "cases" else policy.dominance_p / 100,
+                truth={**truths[measure], **mine},
+                want_support=True,
+                quick=True,
+                only=recheck[measure],
+            )
+            recheck[measure] = {(f.release, f.table, f.label) for f in found.disclosed}
+            disclosed += found.disclosed
         more: set[tuple[str, str]] = set()
         inherited = []
         changed = False
-        for finding in found.disclosed:
+        for finding in disclosed:
             move = _complement(finding, key, period, cells, hidden, withheld)
             if move is None:
                 # held by what cannot be suppressed: earlier releases, or this one's total
+                unit = "" if finding.measure == "cases" else f" {finding.measure}"
                 inherited.append(
                     f"{finding.release} {finding.table} {finding.label} "
-                    f"[{finding.lo:g}, {finding.hi:g}]"
+                    f"[{finding.lo:g}, {finding.hi:g}]{unit}"
                 )
             elif move[0] == "hide":
                 more.add(move[1])
@@ -305,11 +341,13 @@ def plan(
                 secondary=frozenset(hidden - first),
                 rounds=rounds,
                 inherited=tuple(inherited),
+                amounts={u: a for u, a in amounts_now.items() if a},
             )
         if changed:
-            attack = None  # a label withheld changes the unknowns: build the programme again
+            attacks.clear()  # a label withheld changes the unknowns: build them again
         else:
-            attack.hide((key, d, v) for d, v in more)
+            for attack in attacks.values():
+                attack.hide((key, d, v) for d, v in more)
         hidden |= more
     raise ReleaseRefusedError(f"{period.label}: no safe suppression found in {MAX_ROUNDS} rounds")
 

@@ -11,9 +11,14 @@ the hub's real figures, so the true value always lies in the interval (the tests
 against a recomputation from the stored reports); the attack is sound, not complete: an attacker
 who also reasons on whole numbers and on the suppression rule's "either/or" can do better still.
 
-The measure audited is the number of seizures (``cases``). Counts are whole numbers, relaxed to
-real numbers (the LP is continuous); the one place integrality is used is a strict inequality of
-the table order (below), written as ``>= 1 more``, which holds for whole numbers.
+The measure audited is the number of seizures (``cases``), or one of the quantities (``kg``,
+``litres``, ``tablets``, ``pieces``: ``Attack(reports, measure=...)``). Counts are whole numbers,
+relaxed to real numbers (the LP is continuous); the one place integrality is used is a strict
+inequality of the table order (below), written as ``>= 1 more``, which holds for whole numbers.
+A quantity follows the same sums and links, but only these relations hold of it: ``cell``,
+``shown`` (within the rounding of the published amount, 0.0005), ``partition`` (to the month's
+unpublished total), ``multi``, the links and ``new-pair``; the order, the listing, the withheld
+counts and the totals are of seizures.
 
 **Unknowns.** One per month x dimension x value (``y[m, d, v] >= 0``: the seizures of month ``m``
 in cell ``v`` of table ``d``) for every month any report covers, and one per month for the
@@ -76,18 +81,20 @@ Values are cut to 200 characters in the rollups: where any commodity, route or c
 corridor value is that long, the relations that parse it are left out (the audit stays sound).
 
 Not used: the changes (shown only between two shown cells, they add nothing to what both reports
-say), the reporting-member counts and the suppression rule itself (not linear: either too few
-seizures or too few members), and the quantities (kg, litres, tablets, pieces), which follow the
-same sums but are not audited here.
+say), the reporting-member counts, the suppression rule itself (not linear: either too few
+seizures or too few members), and any tie between a cell's seizures and its quantities (an
+amount per seizure has no bound the attacker knows).
 
 **Verdict.** Without the truth, every suppressed cell is judged. With it (the hub's ledger),
 only the sensitive cells it names, suppressed or withheld: a withheld cell is disclosed only
-where the attacker can also tell it is there (``lo >= 1``). A suppressed cell is disclosed when
+where the attacker can also tell it is there (``lo >= 1``; of a quantity, ``lo`` beyond the
+rounding, 0.005). A suppressed cell is disclosed when
 its interval is narrower than the required
 protection: ``hi - lo < max(protection, relative * reference)`` (``reference``: the true value
 when the auditor is given it, else ``hi``), or ``lo == hi``. The default, ``protection = 1`` and
 ``relative = 0``, calls disclosed a cell the attacker can narrow to less than one seizure's width:
-with whole numbers, one value at most.
+with whole numbers, one value at most. The hub judges quantities with ``protection = 0`` and
+``relative`` = the p of its dominance rule: an amount must stay uncertain by p% of itself.
 """
 
 from __future__ import annotations
@@ -100,7 +107,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from gateway.rilo.trends import PARTITIONS, Period, month_label
+from gateway.rilo.trends import PARTITIONS, QUANTITIES, Period, month_label
 
 #: Measured in whole seizures; an interval narrower than this is a disclosure by default.
 DEFAULT_PROTECTION = 1.0
@@ -108,6 +115,8 @@ DEFAULT_PROTECTION = 1.0
 CUT_AT = 200
 #: Slack for the solver's tolerances when comparing bounds.
 EPSILON = 1e-6
+#: Quantities are published rounded to three decimals: a shown amount is exact within this.
+ROUNDING = 0.0005
 
 CellKey = tuple[str, str, str]  # release (its period, or period#id), table, value
 MonthKey = tuple[int, int]  # month (yyyymm), revision of its figures
@@ -142,6 +151,8 @@ class Finding:
     #: the listed cells whose labels bound it (a listed label says "at least one seizure";
     #: from the duals too): what withholding a label would loosen
     named: tuple[CellKey, ...] = ()
+    #: what the interval is of: ``cases`` (seizures) or a quantity's unit
+    measure: str = "cases"
 
     @property
     def width(self) -> float:
@@ -157,6 +168,7 @@ class Finding:
             "required_width": self.required,
             "verdict": "disclosed" if self.disclosed else "protected",
             "withheld": self.withheld,
+            "measure": self.measure,
         }
 
 
@@ -188,7 +200,8 @@ class _Programme:
     """Unknowns and rows of the LP, built up relation by relation."""
 
     index: dict[Any, int] = field(default_factory=dict)
-    eq: list[tuple[dict[int, float], float]] = field(default_factory=list)
+    #: rows lo <= row . z <= hi, equalities but for a figure published rounded
+    eq: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
     ub: list[tuple[dict[int, float], float]] = field(default_factory=list)  # row . z <= b
     counts: Counter[str] = field(default_factory=Counter)
     #: equality row -> the shown cell it publishes
@@ -203,13 +216,23 @@ class _Programme:
     def var(self, key: Any) -> int:
         return self.index.setdefault(key, len(self.index))
 
-    def equal(self, relation: str, terms: Mapping[int, float], value: float) -> None:
-        self.eq.append((dict(terms), value))
+    def equal(
+        self, relation: str, terms: Mapping[int, float], value: float, slack: float = 0.0
+    ) -> None:
+        self.eq.append((dict(terms), value - slack, value + slack))
         self.counts[relation] += 1
 
-    def shown(self, key: str, d: str, v: str, terms: Mapping[int, float], value: float) -> None:
+    def shown(
+        self,
+        key: str,
+        d: str,
+        v: str,
+        terms: Mapping[int, float],
+        value: float,
+        slack: float = 0.0,
+    ) -> None:
         self.shown_cells[len(self.eq)] = (key, d, v)
-        self.equal("shown", terms, value)
+        self.equal("shown", terms, value, slack)
 
     def listed(self, key: str, d: str, v: str, terms: Mapping[int, float]) -> None:
         self.listed_cells[len(self.ub)] = (key, d, v)
@@ -224,7 +247,7 @@ class _Programme:
         the simplex starts from the last basis."""
         if self._highs is None:
             width = len(self.index)
-            rows = [*self.eq, *self.ub]
+            rows = [(terms, 0.0) for terms, _, _ in self.eq] + self.ub
             columns: list[list[tuple[int, float]]] = [[] for _ in range(width)]
             for i, (terms, _) in enumerate(rows):
                 for j, coefficient in terms.items():
@@ -237,9 +260,11 @@ class _Programme:
             lp.col_lower_ = np.zeros(width)
             lp.col_upper_ = np.full(width, highspy.kHighsInf)
             lp.row_lower_ = np.array(
-                [b for _, b in self.eq] + [-highspy.kHighsInf] * len(self.ub), dtype=float
+                [lo for _, lo, _ in self.eq] + [-highspy.kHighsInf] * len(self.ub), dtype=float
             )
-            lp.row_upper_ = np.array([b for _, b in rows], dtype=float)
+            lp.row_upper_ = np.array(
+                [hi for _, _, hi in self.eq] + [b for _, b in self.ub], dtype=float
+            )
             lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
             starts, index, value = [0], [], []
             for column in columns:
@@ -316,7 +341,7 @@ class _Programme:
         if self._highs is not None:
             self._highs.changeRowBounds(row, -highspy.kHighsInf, highspy.kHighsInf)
         else:
-            self.eq[row] = ({}, 0.0)
+            self.eq[row] = ({}, 0.0, 0.0)
 
     def bounds(
         self, objective: Mapping[int, float], *, want_support: bool = False
@@ -338,19 +363,28 @@ def audit(
     protection: float = DEFAULT_PROTECTION,
     relative: float = 0.0,
     truth: Mapping[CellKey, float] | None = None,
+    measure: str = "cases",
 ) -> Audit:
     """Attack ``reports`` (everything one audience holds) and judge every suppressed cell; or,
     where ``truth`` is given, the sensitive cells it names (suppressed, or withheld where the
     attacker can name them; complements suppressed only to protect them are not judged).
     ``truth`` maps (release, table, value) to the cell's real seizures: it is shown beside each
     interval and used as the reference of ``relative``."""
-    return Attack(list(reports)).judge(protection=protection, relative=relative, truth=truth)
+    return Attack(list(reports), measure).judge(
+        protection=protection, relative=relative, truth=truth
+    )
 
 
 class Attack:
     """The linear programme of one set of published reports (see the module's docstring)."""
 
-    def __init__(self, reports: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(self, reports: Sequence[Mapping[str, Any]], measure: str = "cases") -> None:
+        if measure != "cases" and measure not in QUANTITIES:
+            raise ValueError(f"{measure!r} is not a measure of the reports")
+        self.measure = measure
+        #: the least a cell must hold for the attacker to know it is there: one seizure, or an
+        #: amount beyond the rounding of published quantities
+        self.evidence = 1.0 if measure == "cases" else 10 * ROUNDING
         published: dict[str, Mapping[str, Any]] = {}
         for r in reports:
             published[release_key(r)] = r
@@ -430,9 +464,10 @@ class Attack:
 
     def _published_relations(self) -> None:
         lp = self.lp
+        counting = self.measure == "cases"
         self.suppressed: list[tuple[str, str, str]] = []
         for key, r in sorted(self.published.items()):
-            by_cases = r.get("order", "cases") == "cases"
+            by_cases = counting and r.get("order", "cases") == "cases"
             for d, table in r["tables"].items():
                 previous: tuple[dict[int, float], str] | None = None
                 for entry in table:
@@ -442,15 +477,21 @@ class Attack:
                     lp.counts["cell"] += 1
                     if entry["suppressed"]:
                         self.suppressed.append((key, d, entry["value"]))
-                    else:
+                    elif counting:
                         lp.shown(key, d, entry["value"], terms, float(entry["cases"]))
-                    lp.listed(key, d, entry["value"], terms)
+                    else:  # published rounded to three decimals
+                        amount = float(entry.get(self.measure, 0.0))
+                        lp.shown(key, d, entry["value"], terms, amount, ROUNDING)
+                    if counting:
+                        lp.listed(key, d, entry["value"], terms)
                     if by_cases and previous is not None:
                         # next - previous <= 0, or <= -1 where the previous value sorts after
                         row = dict(terms)
                         _add(row, previous[0], -1.0)
                         lp.at_most("order", row, -1.0 if previous[1] > entry["value"] else 0.0)
                     previous = (terms, entry["value"])
+            if not counting:
+                continue  # withheld counts and totals are of seizures
             for d, k in self.withholds[key].items():
                 # the values not listed, with those never named, hold at least k seizures
                 unlisted: dict[int, float] = {}
@@ -617,14 +658,14 @@ class Attack:
                 # them (and the truth) already span the protection, no LP is needed
                 least = min(reach.low[index], true_value)
                 most = max(reach.high[index], true_value)
-                if withheld and least < 1 - EPSILON:
+                if withheld and least < self.evidence - EPSILON:
                     continue
                 if not withheld and most - least >= required - EPSILON and most - least > EPSILON:
                     continue
                 # one bound often settles it: the truth lies inside the interval
                 if withheld:
                     lo, _, _ = self.lp.bound(objective, most=False)
-                    if lo < 1 - EPSILON:
+                    if lo < self.evidence - EPSILON:
                         continue
                 else:
                     hi, _, _ = self.lp.bound(objective, most=True)
@@ -637,7 +678,7 @@ class Attack:
                 required = max(protection, relative * hi)
             narrow = hi - lo < required - EPSILON or abs(hi - lo) <= EPSILON
             # a withheld value is given away only where the attacker can tell it is there
-            disclosed = narrow and (not withheld or lo >= 1 - EPSILON)
+            disclosed = narrow and (not withheld or lo >= self.evidence - EPSILON)
             if quick and not disclosed:
                 continue
             findings.append(
@@ -654,6 +695,7 @@ class Attack:
                     release=cell[0],
                     support=tuple(sorted(support)),
                     named=tuple(sorted(named)),
+                    measure=self.measure,
                 )
             )
         return Audit(tuple(findings), dict(self.lp.counts), protection, relative)
@@ -786,10 +828,12 @@ def in_release_order(periods: Iterable[Period]) -> list[Period]:
 
 
 def describe(findings: Sequence[Finding]) -> list[str]:
-    """One line per cell: period, table, value, interval (and the truth where known)."""
+    """One line per cell: period, table, value, interval (with its unit, for a quantity) and
+    the truth where known."""
     lines = []
     for f in findings:
-        line = f"{f.period}\t{f.table}\t{f.label}\t[{f.lo:g}, {f.hi:g}]"
+        unit = "" if f.measure == "cases" else f" {f.measure}"
+        line = f"{f.period}\t{f.table}\t{f.label}\t[{f.lo:g}, {f.hi:g}]{unit}"
         if f.true_value is not None:
             line += f"\ttrue {f.true_value:g}"
         lines.append(line)

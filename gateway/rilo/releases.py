@@ -16,17 +16,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
 from gateway.errors import DocumentError, StateConflictError
-from gateway.rilo.disclosure import CONTROLLED, DisclosurePolicy, Largest, plan
+from gateway.rilo.disclosure import CONTROLLED, DisclosurePolicy, Held, Largest, plan
 from gateway.rilo.hub import (
     cells_of_report,
     cells_over,
@@ -35,9 +35,11 @@ from gateway.rilo.hub import (
     open_candidates_of,
 )
 from gateway.rilo.release_audit import CUT_AT, Audit, CellKey, audit, release_key
-from gateway.rilo.trends import Period, month_label
+from gateway.rilo.trends import QUANTITIES, Period, month_label
 from gateway.store.db import Database
 from gateway.store.models import HubRelease, HubReport, HubRollup
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,8 @@ def _ledger(session: Session) -> list[HubRelease]:
     )
 
 
-def _truth_to_json(truth: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
-    nested: dict[str, dict[str, int]] = defaultdict(dict)
+def _truth_to_json(truth: Mapping[tuple[str, str], T]) -> dict[str, dict[str, T]]:
+    nested: dict[str, dict[str, T]] = defaultdict(dict)
     for (d, v), n in sorted(truth.items()):
         nested[d][v] = n
     return dict(nested)
@@ -73,6 +75,22 @@ def _truth_to_json(truth: dict[tuple[str, str], int]) -> dict[str, dict[str, int
 
 def _truth_of(row: HubRelease) -> dict[tuple[str, str], int]:
     return {(d, v): int(n) for d, values in row.truth.items() for v, n in values.items()}
+
+
+def _amounts_to_json(
+    amounts: dict[str, dict[tuple[str, str], float]],
+) -> dict[str, dict[str, dict[str, float]]]:
+    return {unit: _truth_to_json(cells) for unit, cells in sorted(amounts.items())}
+
+
+def _held(row: HubRelease) -> Held:
+    """A ledger row as the planner and the audit take it (no amounts: a release made before
+    quantities were audited)."""
+    amounts = {
+        unit: {(d, v): float(a) for d, values in cells.items() for v, a in values.items()}
+        for unit, cells in (row.amounts or {}).items()
+    }
+    return Held(row.body, _truth_of(row), amounts)
 
 
 class Releases:
@@ -93,7 +111,7 @@ class Releases:
             ledger = _ledger(session)
             last_id = ledger[-1].id if ledger else 0
             open_candidates = open_candidates_of(session, period)
-        held = [(row.body, _truth_of(row)) for row in ledger]
+        held = [_held(row) for row in ledger]
         earlier: dict[str, dict[str, Any]] = {}
         for row in ledger:  # the audience's latest of each period (for changes and totals)
             if row.audience == audience:
@@ -124,6 +142,7 @@ class Releases:
                 released_by=actor,
                 body=planned.body,
                 truth=_truth_to_json(planned.truth),
+                amounts=_amounts_to_json(planned.amounts),
                 fingerprints=prints,
             )
             session.add(row)
@@ -192,15 +211,32 @@ class Releases:
 
     def audit(self, *, protection: float | None = None) -> Audit:
         """The attacker's audit over everything the controlled audiences hold (members hold
-        what is published too), judged against the ledger's truth."""
+        what is published too), judged against the ledger's truth: the seizures of every
+        sensitive cell (within ``protection``), then each of its quantities (within the
+        policy's p% of the amount)."""
         with self._db.transaction() as session:
-            rows = _ledger(session)
+            held = [_held(row) for row in _ledger(session)]
+        bodies = [h.body for h in held]
         truth: dict[CellKey, float] = {}
-        for row in rows:
-            key = release_key(row.body)
-            truth.update({(key, d, v): n for (d, v), n in _truth_of(row).items()})
+        amounts: dict[str, dict[CellKey, float]] = defaultdict(dict)
+        for h in held:
+            key = release_key(h.body)
+            truth.update({(key, d, v): n for (d, v), n in h.truth.items()})
+            for unit, cells in h.amounts.items():
+                amounts[unit].update({(key, d, v): a for (d, v), a in cells.items()})
         chosen = self.policy.protection if protection is None else protection
-        return audit([row.body for row in rows], protection=chosen, truth=truth)
+        found = audit(bodies, protection=chosen, truth=truth)
+        findings = list(found.findings)
+        for unit in QUANTITIES:  # each amount uncertain by p% of itself (disclosure.plan)
+            if amounts.get(unit):
+                findings += audit(
+                    bodies,
+                    protection=0.0,
+                    relative=self.policy.dominance_p / 100,
+                    truth=amounts[unit],
+                    measure=unit,
+                ).findings
+        return Audit(tuple(findings), found.relations, found.protection, found.relative)
 
     # --- what a release is planned from -------------------------------------------------------
 

@@ -414,8 +414,9 @@ class HubDuplicateCandidate(Base):
 class HubRelease(Base):
     """One release of a period's trend report to a disclosure-controlled audience (members, the
     public), kept as sent: the ledger every later release to that audience is planned against.
-    ``truth`` (the seizures of each suppressed or withheld cell) and ``fingerprints`` (of each
-    month's figures, to tell a revised month) stay at the hub."""
+    ``truth`` (the seizures of each suppressed or withheld cell), ``amounts`` (their quantities,
+    per unit; none for releases made before quantities were audited) and ``fingerprints`` (of
+    each month's figures, to tell a revised month) stay at the hub."""
 
     __tablename__ = "hub_release"
     __table_args__ = (Index("ix_hub_release_audience_period", "audience", "period"),)
@@ -427,6 +428,7 @@ class HubRelease(Base):
     released_by: Mapped[str] = mapped_column(String(100))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     truth: Mapped[dict[str, Any]] = mapped_column(JSON)
+    amounts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     fingerprints: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 

@@ -16,8 +16,11 @@ def test_release_planning_bench_plans_a_quarter_and_its_audit_finds_nothing(tmp_
     time, the audit over the four finds no disclosed cell (exit 0), and the figures land in
     the results file."""
     done = subprocess.run(
-        [sys.executable, "bench/release_planning.py", "--reports", "80", "--months", "3"]
-        + ["--results", str(tmp_path)],
+        [
+            sys.executable,
+            "bench/release_planning.py",
+            *("--reports", "80", "--months", "3", "--results", str(tmp_path)),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

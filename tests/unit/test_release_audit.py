@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from gateway.rilo.disclosure import plan
-from gateway.rilo.hub import cells_of_report
+from gateway.rilo.disclosure import Held, plan
+from gateway.rilo.hub import cells_of_report, normalised
 from gateway.rilo.release_audit import audit, describe, linked, periods_between
 from gateway.rilo.synthetic import reports
 from gateway.rilo.trends import Period, RollupRow, cells_of, report
@@ -264,11 +264,14 @@ def test_every_interval_of_planned_releases_holds_the_truth_and_none_is_narrow(s
     rows = []
     for made in generated:
         month = int(made["seizure_date"][:4]) * 100 + int(made["seizure_date"][5:7])
+        unit, amount = normalised(made["quantity"])
+        member = made["reporting_administration"]
         for dimension, value in cells_of_report(made):
-            rows.append(RollupRow(month, dimension, value, made["reporting_administration"], 1))
+            rows.append(RollupRow(month, dimension, value, member, 1, **{unit: amount}))
     periods = [Period.parse(p) for p in ("2026-01", "2026-02", "2026-03", "2026-Q1")]
     held: list = []
     truth = {}
+    amounts: dict = {}
     for number, period in enumerate(periods, 1):
         now = cells_of(rows, period.months)
         planned = plan(
@@ -281,14 +284,24 @@ def test_every_interval_of_planned_releases_holds_the_truth_and_none_is_narrow(s
             revisions={},
             earlier={},
         )
-        held.append((planned.body, planned.truth))
+        held.append(Held(planned.body, planned.truth, planned.amounts))
         key = f"{period.label}#{number}"
         truth.update({(key, d, v): n for (d, v), n in planned.truth.items()})
+        for unit, cells in planned.amounts.items():
+            amounts.setdefault(unit, {}).update({(key, d, v): a for (d, v), a in cells.items()})
         assert all(n == now[d][v].cases for (d, v), n in planned.truth.items())
-    found = audit([body for body, _ in held], truth=truth, protection=2)
+    bodies = [h.body for h in held]
+    found = audit(bodies, truth=truth, protection=2)
     assert found.findings and not found.disclosed
     for finding in found.findings:
         assert finding.lo - 1e-6 <= finding.true_value <= finding.hi + 1e-6, finding
+    # each amount of a sensitive cell stays uncertain by 10% of itself (the p of the p% rule)
+    assert {"kg", "pieces"} <= set(amounts)
+    for unit, cells in amounts.items():
+        weighed = audit(bodies, protection=0, relative=0.1, truth=cells, measure=unit)
+        assert weighed.findings and not weighed.disclosed, weighed.disclosed[:3]
+        for finding in weighed.findings:
+            assert finding.lo - 1e-3 <= finding.true_value <= finding.hi + 1e-3, finding
     naive = []
     for period in periods:
         exact = report(period, cells_of(rows, period.months), {}, {})
@@ -302,3 +315,4 @@ def test_every_interval_of_planned_releases_holds_the_truth_and_none_is_narrow(s
                     entry.update(value=value, suppressed=True)
         naive.append(exact)
     assert audit(naive).disclosed
+    assert audit(naive, protection=0, relative=0.1, measure="kg").disclosed
