@@ -15,7 +15,8 @@ from gateway.api.context import services
 from gateway.api.messages import incoming, receipt_response
 from gateway.api.signing import json_answer
 from gateway.errors import DocumentError, ForbiddenError, NotFoundError
-from gateway.rilo.trends import QUANTITIES, Period
+from gateway.rilo.series import months_from
+from gateway.rilo.trends import QUANTITIES, Period, month_label
 
 CSV_COLUMNS = (
     "dimension",
@@ -25,7 +26,9 @@ CSV_COLUMNS = (
     "members",
     *QUANTITIES,
     "change_previous_pct",
+    "change_previous_significant",
     "change_year_pct",
+    "change_year_significant",
 )
 
 
@@ -57,15 +60,39 @@ def _spreadsheet_safe(value: Any) -> Any:
 
 
 def as_csv(report: dict[str, Any]) -> str:
-    """One row per cell of every table (suppressed cells show no figures), each text that would
-    start a formula quoted (:func:`_spreadsheet_safe`)."""
+    """One row per cell of every table (suppressed cells show no figures), then the period's
+    total (``total``), its top corridors (``top-corridor``), its new commodity-route pairs
+    (``new-commodity-route``) and, in the analysts' report, its notable seizures
+    (``notable-seizure``: date, member, commodity, route and mode as the value); each text
+    that would start a formula quoted (:func:`_spreadsheet_safe`)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    for dimension, table in report["tables"].items():
-        for cell in table:
-            row = {"dimension": dimension, **cell}
-            writer.writerow({name: _spreadsheet_safe(value) for name, value in row.items()})
+    rows: list[dict[str, Any]] = [
+        {"dimension": dimension, **cell}
+        for dimension, table in report["tables"].items()
+        for cell in table
+    ]
+    total = report["total_cases"]
+    rows.append({"dimension": "total", "value": report["period"], "cases": total})
+    rows += [{**cell, "dimension": "top-corridor"} for cell in report.get("top_routes", ())]
+    rows += [
+        {**cell, "dimension": "new-commodity-route"}
+        for cell in report.get("new_commodity_routes", ())
+    ]
+    for seizure in report.get("notable_seizures", ()):
+        what = (seizure[k] for k in ("seizure_date", "member", "commodity", "route", "mode"))
+        rows.append(
+            {
+                **{q: seizure[q] for q in QUANTITIES if q in seizure},
+                "dimension": "notable-seizure",
+                "value": " ".join(str(w) for w in what),
+                "suppressed": False,
+                "cases": 1,
+            }
+        )
+    for row in rows:
+        writer.writerow({name: _spreadsheet_safe(value) for name, value in row.items()})
     return out.getvalue()
 
 
@@ -80,14 +107,43 @@ def get_trends(token_info: dict[str, Any], period: str, format: str = "json") ->
         raise ForbiddenError("trend reports are for RILO analysts")
     chosen = _period(period)
     report = _hub().trend_report(chosen)
+    report["notable_seizures"] = _hub().notable(chosen)
     if format == "csv":
         return flask.Response(
             as_csv(report),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="rilo-ap-{chosen.label}.csv"'},
         )
-    report["notable_seizures"] = _hub().notable(chosen)
     return flask.jsonify(report)
+
+
+def get_series(
+    token_info: dict[str, Any],
+    table: str,
+    last: str,
+    first: str | None = None,
+    value: str | None = None,
+    limit: int = 5,
+) -> flask.Response:
+    """Monthly series of a table's cells for RILO analysts: ``value``'s, or the ``limit``
+    values with the most seizures over the months ``first`` to ``last`` (by default the 36
+    months that end with ``last``)."""
+    person = acting(token_info)
+    if "analyst" not in person.roles:
+        raise ForbiddenError("series are for RILO analysts")
+    try:
+        months = months_from(first or Period.parse(last).shifted(-35).label, last)
+    except ValueError as error:
+        raise DocumentError(str(error)) from error
+    found = _hub().series(table, months, [value] if value else [], limit=limit)
+    return flask.jsonify(
+        {
+            "table": table,
+            "from": month_label(months[0]),
+            "to": month_label(months[-1]),
+            "series": [s.as_dict() for s in found],
+        }
+    )
 
 
 def get_summary(token_info: dict[str, Any], period: str) -> flask.Response:

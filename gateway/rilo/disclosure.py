@@ -45,7 +45,7 @@ from gateway.rilo.trends import (
     Cell,
     Cells,
     Period,
-    change,
+    changes,
     entry_of,
     total_of,
 )
@@ -184,14 +184,10 @@ def published(
         table = []
         for v in shown:
             entry = entry_of(v, current[v])
-            for name, other in (
-                ("change_previous_pct", previous),
-                ("change_year_pct", year_earlier),
-            ):
+            for name, other in (("previous", previous), ("year", year_earlier)):
                 before = shown_before.get(other.label, {}).get(d, {}).get(v)
-                moved = None if before is None else change(current[v].cases, before)
-                if moved is not None:
-                    entry[name] = moved
+                if before is not None:
+                    entry.update(changes(current[v].cases, before, name))
             table.append(entry)
         table += [
             {"value": v, "suppressed": True}

@@ -40,6 +40,7 @@ from gateway.exchange.received import Received
 from gateway.policy.model import TLP_NO_ONWARD
 from gateway.policy.release import Tree, release
 from gateway.registry import Registry
+from gateway.rilo.series import MAX_SERIES, SERIES_TABLES, Series, monthly, top_values
 from gateway.rilo.trends import QUANTITIES, Cell, Period, report
 from gateway.store.db import Database
 from gateway.store.models import HubDuplicateCandidate, HubReport, HubRollup
@@ -728,6 +729,19 @@ class Hub:
             seen = pairs_before(session, period)
             open_candidates = open_candidates_of(session, period)
         return report(period, *cells, seen_before=seen, open_candidates=open_candidates)
+
+    def series(
+        self, table: str, months: Sequence[int], values: Sequence[str] = (), *, limit: int = 5
+    ) -> list[Series]:
+        """The monthly series (:mod:`gateway.rilo.series`) of ``values`` of ``table`` over
+        ``months``, or of its ``limit`` values with the most seizures over them."""
+        if table not in SERIES_TABLES:
+            raise DocumentError(f"{table!r} has no series; one of {', '.join(SERIES_TABLES)}")
+        if not 1 <= (len(values) or limit) <= MAX_SERIES:
+            raise DocumentError(f"from 1 to {MAX_SERIES} series at a time")
+        with self._db.transaction() as session:
+            chosen = list(values) or top_values(session, table, months, limit)
+            return monthly(session, table, chosen, months)
 
     def notable(self, period: Period, limit: int = 10) -> list[dict[str, Any]]:
         """The largest seizures of the period in each unit (for RILO analysts only: single

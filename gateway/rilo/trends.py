@@ -13,6 +13,7 @@ over everything that audience already holds: :mod:`gateway.rilo.disclosure`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -135,6 +136,41 @@ def change(now: float, before: float) -> float | None:
     return None if before == 0 else round((now - before) / before * 100, 1)
 
 
+#: The level below which a change's p-value calls it significant.
+SIGNIFICANCE = 0.05
+#: Past this many seizures in both periods, the binomial is taken as normal.
+_EXACT_UP_TO = 1000
+
+
+def change_p(now: int, before: int) -> float:
+    """Two-sided p-value of ``now`` seizures against ``before`` under the hypothesis that
+    both periods (of one length) have one Poisson rate: given the sum ``n``, ``now`` is then
+    binomial (n, 1/2), and the test is exact (the conditional test of two Poisson counts);
+    past 1,000 seizures, the normal approximation with continuity correction."""
+    n, low = now + before, min(now, before)
+    if n == 0 or now == before:
+        return 1.0
+    if n > _EXACT_UP_TO:
+        z = (abs(now - before) - 1) / math.sqrt(n)
+        return min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2)))
+    tail: float = sum(math.comb(n, k) for k in range(low + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def changes(now: int, before: int, name: str) -> dict[str, Any]:
+    """``change_<name>_pct`` from ``before`` to ``now`` and whether it is significant
+    (``change_<name>_significant``, :func:`change_p` under :data:`SIGNIFICANCE`): "+100 %"
+    from 2 to 4 seizures is shown, and flagged as what chance alone often does. Nothing from
+    nothing."""
+    moved = change(now, before)
+    if moved is None:
+        return {}
+    return {
+        f"change_{name}_pct": moved,
+        f"change_{name}_significant": change_p(now, before) < SIGNIFICANCE,
+    }
+
+
 def entry_of(value: str, cell: Cell) -> dict[str, Any]:
     """A shown cell as a report lists it: its seizures, members and quantities."""
     return {
@@ -168,12 +204,11 @@ def report(
             cell = current[value]
             entry = {**entry_of(value, cell), "by_member": dict(cell.by_member)}
             for name, other in (
-                ("change_previous_pct", before.get(dimension, {})),
-                ("change_year_pct", last_year.get(dimension, {})),
+                ("previous", before.get(dimension, {})),
+                ("year", last_year.get(dimension, {})),
             ):
-                moved = change(cell.cases, other[value].cases) if value in other else None
-                if moved is not None:
-                    entry[name] = moved
+                if value in other:
+                    entry.update(changes(cell.cases, other[value].cases, name))
             table.append(entry)
         tables[dimension] = table
     seen = set(seen_before)

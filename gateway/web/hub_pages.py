@@ -11,7 +11,8 @@ import flask
 
 from gateway.api.context import services
 from gateway.errors import GatewayError
-from gateway.rilo.trends import Period
+from gateway.rilo.series import Series, months_from
+from gateway.rilo.trends import Period, month_label
 from gateway.web.session import check_csrf, current_user, requires
 
 
@@ -28,7 +29,53 @@ def bars(cells: list[dict[str, Any]], limit: int = 12) -> list[dict[str, Any]]:
     return [{**c, "width": round(360 * c["cases"] / top, 1)} for c in shown]
 
 
+def columns(series: Series, width: float = 600, height: float = 80) -> dict[str, Any]:
+    """A series as columns scaled to its largest month (a month of none is drawn as none,
+    and said so in its title), with the years marked where they start."""
+    top = max(series.cases, default=0) or 1
+    step = width / max(len(series.months), 1)
+    bars = []
+    for i, (month, cases) in enumerate(zip(series.months, series.cases, strict=True)):
+        tall = round(height * cases / top, 1)
+        bars.append(
+            {
+                "x": round(i * step, 1),
+                "y": round(height - tall, 1),
+                "width": round(max(step - 1, 1), 1),
+                "height": tall,
+                "title": f"{month_label(month)}: {cases:,} seizures"
+                if cases
+                else f"{month_label(month)}: none",
+                "year": month // 100 if month % 100 == 1 or i == 0 else None,
+            }
+        )
+    return {
+        "value": series.value,
+        "table": series.table,
+        "bars": bars,
+        "top": max(series.cases, default=0),
+        "total": sum(series.cases),
+        "empty": series.empty_months,
+        "first": month_label(series.months[0]),
+        "last": month_label(series.months[-1]),
+    }
+
+
+def number(value: Any) -> str:
+    """A figure for reading: thousands separated, amounts to at most three decimals, none
+    as nothing."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return "" if value == 0 else f"{value:,.3f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
 def hub_pages(web: flask.Blueprint) -> None:
+    web.add_app_template_filter(number, "number")
+
     @web.get("/trends")
     @requires("analyst")
     def trends() -> Any:
@@ -41,6 +88,8 @@ def hub_pages(web: flask.Blueprint) -> None:
         except ValueError as error:
             flask.abort(400, str(error))
         report = hub.trend_report(period)
+        last = month_label(period.months[-1])
+        months = months_from(Period.parse(last).shifted(-35).label, last)
         return flask.render_template(
             "trends.html",
             report=report,
@@ -48,6 +97,10 @@ def hub_pages(web: flask.Blueprint) -> None:
             charts={
                 "category": bars(report["tables"]["category"]),
                 "route": bars(report["top_routes"], 10),
+            },
+            series={
+                table: [columns(s) for s in hub.series(table, months)]
+                for table in ("commodity", "corridor")
             },
         )
 
@@ -63,8 +116,10 @@ def hub_pages(web: flask.Blueprint) -> None:
             period = Period.parse(flask.request.args.get("period") or default_period())
         except ValueError as error:
             flask.abort(400, str(error))
+        report = hub.trend_report(period)
+        report["notable_seizures"] = hub.notable(period)
         return flask.Response(
-            as_csv(hub.trend_report(period)),
+            as_csv(report),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="rilo-ap-{period.label}.csv"'},
         )

@@ -4,6 +4,7 @@ quarterly report with its server-drawn charts, the CSV download, and disclosure 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
@@ -69,8 +70,21 @@ def test_analyst_reads_the_quarter_and_downloads_it(chromium: Browser, hub: str)
     expect(page.get_by_role("cell", name="drugs", exact=True)).to_be_visible()
     expect(page.get_by_text("Exact figures, for RILO analysts only").first).to_be_visible()
     expect(page.get_by_role("columnheader", name="By member").first).to_be_visible()
+    # section navigation, and the monthly series of the top five commodities and corridors
+    # over the 36 months to the quarter's end (the eighteen before the first report say none)
+    expect(page.get_by_role("navigation", name="Sections of the report")).to_be_visible()
+    series = page.get_by_role(
+        "img", name=re.compile(r"^Monthly seizures of .+, 2023-07 to 2026-06$")
+    )
+    expect(series).to_have_count(10)
+    expect(page.get_by_text(re.compile(r"; 18 months with none$")).first).to_be_visible()
+    # a change of a few seizures is flagged as within chance, a large one is not
+    expect(page.get_by_text("(n.s.)").first).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "rilo-trends.png"), full_page=False)
+    page.get_by_role("link", name="Monthly series").click()
+    expect(page).to_have_url(re.compile(r"#series$"))
+    page.screenshot(path=str(SCREENSHOTS / "rilo-trends-series.png"), full_page=False)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the report (CSV)").click()
     saved = Path(download.value.path()).read_text()

@@ -312,8 +312,70 @@ def test_analysts_get_json_and_csv_and_others_do_not(hub, signing_keys):
     assert {r["value"]: int(r["cases"]) for r in shown} == {
         c["value"]: c["cases"] for c in body["tables"]["category"] if not c["suppressed"]
     }
+    # and the period's total, top corridors, new pairs and notable seizures, as the JSON has
+    (total,) = [r for r in rows if r["dimension"] == "total"]
+    assert (total["value"], int(total["cases"])) == ("2026-Q2", body["total_cases"])
+    top = [(r["value"], int(r["cases"])) for r in rows if r["dimension"] == "top-corridor"]
+    assert top == [(c["value"], c["cases"]) for c in body["top_routes"]] and top
+    new = [r["value"] for r in rows if r["dimension"] == "new-commodity-route"]
+    assert new == [c["value"] for c in body["new_commodity_routes"]]
+    notable = [r for r in rows if r["dimension"] == "notable-seizure"]
+    assert len(notable) == len(body["notable_seizures"]) > 0
+    first = body["notable_seizures"][0]
+    assert notable[0]["value"].startswith(f"{first['seizure_date']} {first['member']} ")
     assert analyst_get(hub, "/v1/hub/trends?period=2026-Q2", officer="tanaka").status_code == 403
     assert analyst_get(hub, "/v1/hub/trends?period=2026-Q7").status_code == 400
+
+
+def test_monthly_series_match_a_recomputation_month_by_month(hub, signing_keys):
+    """GET /v1/hub/series: 36 months by default, every month present (the eighteen before the
+    first report say 0), the top values those with the most seizures over the range, and each
+    month's seizures and kilograms as recomputed independently from the reports sent."""
+    generated = sanitised(900)
+    feed(hub, signing_keys, generated)
+    answer = analyst_get(hub, "/v1/hub/series?table=commodity&last=2026-09&limit=3")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["table"], body["from"], body["to"]) == ("commodity", "2023-10", "2026-09")
+    months = [y * 100 + m for y in (2023, 2024, 2025, 2026) for m in range(1, 13)][9:45]
+    every = recompute(generated, set(months))["cases"]["commodity"]
+    top = sorted(every, key=lambda v: (-every[v], v))[:3]
+    assert [s["value"] for s in body["series"]] == top
+    by_month = {m: recompute(generated, {m}) for m in months}
+    for series in body["series"]:
+        assert [m["month"] for m in series["months"]] == [
+            f"{m // 100}-{m % 100:02d}" for m in months
+        ]
+        for month, figures in zip(months, series["months"], strict=True):
+            expected = by_month[month]
+            assert figures["cases"] == expected["cases"]["commodity"][series["value"]]
+            kg = expected["quantity"]["commodity"].get((series["value"], "kg"), 0.0)
+            assert figures["kg"] == pytest.approx(kg, abs=1e-3)
+        assert series["empty_months"] == sum(1 for m in series["months"] if m["cases"] == 0) >= 18
+        assert series["total_cases"] == every[series["value"]]
+    corridor = analyst_get(
+        hub, "/v1/hub/series?table=corridor&value=MM>TH&first=2026-01&last=2026-03"
+    )
+    (one,) = corridor.json()["series"]
+    assert [m["cases"] for m in one["months"]] == [
+        by_month[m]["cases"]["corridor"]["MM>TH"] for m in (202601, 202602, 202603)
+    ]
+    assert (
+        analyst_get(
+            hub, "/v1/hub/series?table=commodity&last=2026-09", officer="tanaka"
+        ).status_code
+        == 403
+    )
+    for bad, status in (
+        ("table=route&last=2026-09", 400),  # no series of that table
+        ("table=commodity&last=2026-Q3", 400),
+        ("table=commodity&last=2026-09&limit=21", 400),
+        ("table=commodity&first=2026-09&last=2026-01", 422),
+        ("table=commodity&first=2016-01&last=2026-09", 422),  # longer than 120 months
+    ):
+        refused = analyst_get(hub, f"/v1/hub/series?{bad}")
+        assert refused.status_code == status, (bad, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
 
 
 def test_csv_cell_a_spreadsheet_would_run_as_a_formula_is_quoted(hub, signing_keys):

@@ -4,10 +4,12 @@ in tests/unit/test_release_audit.py and tests/functional/test_hub_release_audit.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from gateway.rilo.disclosure import DisclosurePolicy, dominated, primary
-from gateway.rilo.trends import PARTITIONS, Period, RollupRow, cells_of, report
+from gateway.rilo.trends import PARTITIONS, Period, RollupRow, cells_of, change_p, report
 
 
 def test_periods_and_their_neighbours():
@@ -77,3 +79,25 @@ def test_a_quantity_dominated_by_one_seizure_is_suppressed():
 def test_partitions_are_the_tables_with_totals():
     assert {"mode", "member", "commodity", "route"} <= PARTITIONS
     assert "detection" not in PARTITIONS  # a seizure may have several detection methods
+
+
+def test_a_change_of_a_few_seizures_is_flagged_as_not_significant():
+    """The exact conditional test of two Poisson counts, checked against values worked by hand:
+    4 against 2 seizures, the sum 6 binomial (6, 1/2): P(X <= 2) = 22/64, two-sided 0.6875;
+    10 against 20: 0.0987 (R's binom.test(10, 30) gives 0.09874); 23 against 2: 1.9e-5.
+    "+100 %" from 2 to 4 is shown but not called significant; "+1,050 %" from 2 to 23 is."""
+    assert change_p(4, 2) == pytest.approx(0.6875)
+    assert change_p(2, 4) == pytest.approx(0.6875)
+    assert change_p(10, 20) == pytest.approx(0.09874, abs=1e-5)
+    assert change_p(23, 2) == pytest.approx(1.943e-5, rel=1e-3)
+    assert change_p(0, 0) == change_p(7, 7) == 1.0
+    # past 1,000 seizures the normal approximation: close to the exact sum, worked out here
+    exact = 2 * sum(math.comb(1050, k) for k in range(501)) / 2**1050
+    assert change_p(550, 500) == pytest.approx(exact, rel=0.02)
+    rows = [RollupRow(202602, "mode", "sea", "JP", 4), RollupRow(202602, "mode", "air", "JP", 23)]
+    before = [RollupRow(202601, "mode", "sea", "JP", 2), RollupRow(202601, "mode", "air", "KR", 2)]
+    made = report(Period.parse("2026-02"), cells_of(rows, [202602]), cells_of(before, [202601]), {})
+    air, sea = made["tables"]["mode"]
+    assert sea["change_previous_pct"] == 100.0 and sea["change_previous_significant"] is False
+    assert air["change_previous_pct"] == 1050.0 and air["change_previous_significant"] is True
+    assert "change_year_pct" not in sea and "change_year_significant" not in sea
