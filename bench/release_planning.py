@@ -30,7 +30,7 @@ from bench.inbound_http import scratch_database  # noqa: E402
 from bench.rilo import hub_on  # noqa: E402
 from gateway.rilo.release_audit import in_release_order, periods_between  # noqa: E402
 from gateway.rilo.releases import Releases  # noqa: E402
-from gateway.rilo.synthetic import reports  # noqa: E402
+from gateway.rilo.synthetic import REAL_WORLD, reports  # noqa: E402
 
 MEMBERS = ("JP", "KR", "TH", "ID")
 
@@ -56,6 +56,7 @@ def main() -> None:
                 start=date(args.year, 1, 1),
                 end=last,
                 twice=0.15,
+                **REAL_WORLD,
             )
         )
         now = datetime.now(UTC)

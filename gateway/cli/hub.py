@@ -138,19 +138,27 @@ def validate(ctx: click.Context, member: str, report_id: str) -> None:
 @hub.command("seed")
 @click.option("--reports", "count", type=int, default=20000, show_default=True)
 @click.option("--seed", type=int, default=2026, show_default=True)
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="Without the real world's awkward shapes (bursts of identical small seizures, "
+    "unknown departures, ports).",
+)
 @click.pass_context
-def seed(ctx: click.Context, count: int, seed: int) -> None:
+def seed(ctx: click.Context, count: int, seed: int, plain: bool) -> None:
     """Fill the hub with synthetic members' reports (demonstrations and trials only): realistic
-    commodities, routes, modes and seasons, ingested as members' batches would be."""
+    commodities, routes, modes and seasons, with the real records' awkward shapes (bursts of
+    identical small seizures by one member on one day at different offices, unknown
+    departures, ports), ingested as members' batches would be."""
     from collections import defaultdict
 
-    from gateway.rilo.synthetic import reports
+    from gateway.rilo.synthetic import REAL_WORLD, reports
 
     with gateway_services(settings_of(ctx)) as services:
         if services.hub is None:
             raise click.ClickException("this gateway is not the RILO A/P hub")
         by_member: dict[str, list[dict[str, object]]] = defaultdict(list)
-        for made in reports(count, seed=seed):
+        for made in reports(count, seed=seed, **({} if plain else REAL_WORLD)):
             by_member[str(made["reporting_administration"])].append(made)
         held = 0
         for member, items in by_member.items():

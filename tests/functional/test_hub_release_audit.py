@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway.rilo.release_audit import audit, in_release_order, periods_between
-from gateway.rilo.synthetic import reports
+from gateway.rilo.synthetic import REAL_WORLD, reports
 from gateway.rilo.trends import Period
 from gateway.store.models import AuditEvent, HubReport
 from tests.conftest import PASSWORD
@@ -36,11 +36,20 @@ def hub(settings, tmp_path):
 
 
 def world(count: int = 100, end: date = date(2026, 3, 31)) -> list[dict]:
-    """Members' reports from January (a share sent by both members of a seizure), every
-    corridor reported by its destination member alone, and one seizure of a kind in February:
-    a single rail seizure of antiquities."""
+    """Members' reports from January, with the real records' shapes: a share sent by both
+    members of a seizure, most corridors reported by their destination member alone, bursts of
+    identical small seizures by one member on one day at different offices, unknown
+    departures; and one seizure of a kind in February: a single rail seizure of antiquities."""
     made = list(
-        reports(count, seed=21, members=MEMBERS, start=date(2026, 1, 1), end=end, twice=0.15)
+        reports(
+            count,
+            seed=21,
+            members=MEMBERS,
+            start=date(2026, 1, 1),
+            end=end,
+            twice=0.15,
+            **REAL_WORLD,
+        )
     )
     lone = json.loads(json.dumps(made[0]))
     lone.update(report_id="TH-LONE-1", reporting_administration="TH", seizure_date="2026-02-11")

@@ -436,6 +436,14 @@ def test_cli_prints_the_report_and_validates_a_report(hub, signing_keys):
 
     seeded = CliRunner().invoke(main, ["hub", "seed", "--reports", "300", "--seed", "9"], env=env)
     assert seeded.exit_code == 0 and "synthetic reports ingested" in seeded.output, seeded.output
+    with hub["services"].database.transaction() as session:  # the real world's shapes, too
+        seeds = session.execute(
+            select(HubReport.member, HubReport.seizure_date, HubReport.departure).where(
+                HubReport.message_id == "seed-9"
+            )
+        ).all()
+    assert any(departure is None for _, _, departure in seeds)
+    assert max(Counter((m, d) for m, d, _ in seeds).values()) >= 3
     unsigned = CliRunner().invoke(main, ["hub", "report", "2026", "--csv"], env=env)
     assert unsigned.exit_code == 1 and "nobody is signed in" in unsigned.output
     sign_in("lee")
