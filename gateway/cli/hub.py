@@ -152,13 +152,14 @@ def seed(ctx: click.Context, count: int, seed: int, plain: bool) -> None:
     departures, ports), ingested as members' batches would be."""
     from collections import defaultdict
 
-    from gateway.rilo.synthetic import REAL_WORLD, reports
+    from gateway.rilo.synthetic import REAL_WORLD, Shapes, reports
 
     with gateway_services(settings_of(ctx)) as services:
         if services.hub is None:
             raise click.ClickException("this gateway is not the RILO A/P hub")
         by_member: dict[str, list[dict[str, object]]] = defaultdict(list)
-        for made in reports(count, seed=seed, **({} if plain else REAL_WORLD)):
+        shapes: Shapes = {"bursts": 0.0, "unknown_departure": 0.0, "ports": 0.0}
+        for made in reports(count, seed=seed, **(shapes if plain else REAL_WORLD)):
             by_member[str(made["reporting_administration"])].append(made)
         held = 0
         for member, items in by_member.items():

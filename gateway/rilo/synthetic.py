@@ -17,13 +17,22 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict
+
+
+class Shapes(TypedDict):
+    """The rates of the real world's shapes (:func:`reports`)."""
+
+    bursts: float
+    unknown_departure: float
+    ports: float
+
 
 #: The real world's shapes at the rates the hub's demonstration, benchmarks and release tests
 #: draw them (``reports(..., **REAL_WORLD)``): a burst of identical small seizures after one
 #: draw in fifty, a departure unknown in one report in twelve, ports on three sea or air
 #: seizures in ten.
-REAL_WORLD: dict[str, float] = {"bursts": 0.02, "unknown_departure": 0.08, "ports": 0.3}
+REAL_WORLD: Shapes = {"bursts": 0.02, "unknown_departure": 0.08, "ports": 0.3}
 
 #: RILO A/P members that report in the generated data.
 MEMBERS = ("JP", "KR", "CN", "HK", "SG", "MY", "TH", "ID", "VN", "PH", "AU", "NZ", "IN", "MN")
