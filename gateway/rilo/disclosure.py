@@ -40,8 +40,8 @@ from typing import Any
 
 from gateway.rilo.release_audit import Attack, CellKey, Finding, linked, release_key
 from gateway.rilo.trends import (
-    DIMENSIONS,
     QUANTITIES,
+    SHARED_TABLES,
     Cell,
     Cells,
     Period,
@@ -53,8 +53,8 @@ from gateway.rilo.trends import (
 #: The audiences whose releases are disclosure-controlled. Members also receive what is
 #: published, so each is planned against the releases of both.
 CONTROLLED = ("members", "public")
-#: Tables a controlled release carries (not the member table: one member per cell).
-RELEASED_TABLES = tuple(d for d in DIMENSIONS if d != "member")
+#: Tables a controlled release carries.
+RELEASED_TABLES = SHARED_TABLES
 #: A release that still finds a disclosure after this many rounds is refused, not sent.
 MAX_ROUNDS = 200
 

@@ -41,7 +41,7 @@ from gateway.policy.model import TLP_NO_ONWARD
 from gateway.policy.release import Tree, release
 from gateway.registry import Registry
 from gateway.rilo.series import MAX_SERIES, SERIES_TABLES, Series, monthly, top_values
-from gateway.rilo.trends import QUANTITIES, Cell, Period, report
+from gateway.rilo.trends import QUANTITIES, Cell, Period, report, size_band
 from gateway.store.db import Database
 from gateway.store.models import HubDuplicateCandidate, HubReport, HubRollup
 from gateway.store.predicates import one_of
@@ -106,6 +106,15 @@ def cells_of_report(document: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
     cells += [("concealment", c) for c in sorted(set(document.get("concealment_methods") or []))]
     cells += [("detection", d) for d in sorted(set(document["detection_methods"]))]
+    unit, amount = normalised(document["quantity"])
+    office = document.get("office") or {}
+    cells += [
+        ("direction", document.get("direction") or "??"),
+        ("mode-commodity", f"{document['transport']['mode']}|{commodity['type']}"),
+        ("office", office.get("locode") or "??"),
+        ("port", f"{route.get('departure_port') or '??'}>{route.get('arrival_port') or '??'}"),
+        ("size", size_band(unit, amount)),
+    ]
     return cells
 
 
@@ -255,12 +264,32 @@ def rederive(connection: Any, *, now: datetime) -> None:
                 {"report": row_id, "original": o, "state": "open", "found_at": now}
                 for o in originals
             ]
-    connection.execute(HUB_ROLLUP.delete())
-    cells = rollup_rows(counted)
-    if cells:
-        connection.execute(insert(HUB_ROLLUP), cells)
+    _write_rollups(connection, counted)
     if candidates:
         connection.execute(insert(HUB_CANDIDATE), candidates)
+
+
+def rebuild_rollups(connection: Any) -> None:
+    """The rollups recomputed from the reports counted (neither a copy nor withdrawn), with
+    every dimension :func:`cells_of_report` gives today (migration 0015: the analysts' new
+    tables over the reports held before them)."""
+    counted = (
+        connection.execute(
+            select(HUB_REPORT.c.document)
+            .where(HUB_REPORT.c.duplicate_of.is_(None), HUB_REPORT.c.withdrawn_at.is_(None))
+            .order_by(HUB_REPORT.c.id)
+        )
+        .scalars()
+        .all()
+    )
+    _write_rollups(connection, counted)
+
+
+def _write_rollups(connection: Any, counted: Iterable[Mapping[str, Any]]) -> None:
+    connection.execute(HUB_ROLLUP.delete())
+    cells = rollup_rows(counted)
+    for start in range(0, len(cells), 10_000):
+        connection.execute(insert(HUB_ROLLUP), cells[start : start + 10_000])
 
 
 def cells_over(session: Session, months: Sequence[int]) -> dict[str, dict[str, Cell]]:

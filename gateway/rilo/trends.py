@@ -13,6 +13,7 @@ over everything that audience already holds: :mod:`gateway.rilo.disclosure`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -20,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-DIMENSIONS = (
+#: The tables a release to members or the public may carry (:mod:`gateway.rilo.disclosure`).
+SHARED_TABLES = (
     "commodity",
     "category",
     "route",
@@ -28,13 +30,32 @@ DIMENSIONS = (
     "mode",
     "concealment",
     "detection",
-    "member",
     "commodity-route",
 )
+#: The tables for RILO analysts only: the member, office and port tables (one member reports
+#: each of their cells: always suppressed in a release), and direction, mode x commodity and
+#: size band.
+ANALYSTS_TABLES = ("member", "direction", "mode-commodity", "office", "port", "size")
+#: Every table of the analysts' report, in its order.
+DIMENSIONS = SHARED_TABLES + ANALYSTS_TABLES
 #: Dimensions whose cells partition the seizures (each counted once): their totals are shown.
-PARTITIONS = frozenset(
-    {"commodity", "category", "route", "corridor", "mode", "member", "commodity-route"}
-)
+#: A seizure may have several detection and concealment methods.
+PARTITIONS = frozenset(DIMENSIONS) - {"concealment", "detection"}
+#: The lower bounds of the size bands (in a quantity's normalised unit): decades.
+SIZE_BANDS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
+
+
+def size_band(unit: str, amount: float) -> str:
+    """The size band of a seizure of ``amount`` ``unit`` (normalised), by decades: ``kg 1-10``
+    (1 included, 10 not), ``kg <0.01``, ``pieces >=10000``."""
+    if amount < SIZE_BANDS[0]:
+        return f"{unit} <{SIZE_BANDS[0]:g}"
+    for low, high in itertools.pairwise(SIZE_BANDS):
+        if amount < high:
+            return f"{unit} {low:g}-{high:g}"
+    return f"{unit} >={SIZE_BANDS[-1]:g}"
+
+
 QUANTITIES = ("kg", "litres", "tablets", "pieces")
 
 

@@ -28,6 +28,7 @@ from tests.functional.test_rilo_hub import (
     hub_gateway,
     member,
     recompute,
+    sanitised,
     send_batch,
 )
 
@@ -533,3 +534,24 @@ def test_analysts_page_decides_a_candidate_with_a_form_and_others_get_no_page(hu
         assert done.status_code == 200 and f"Candidate {candidate}: confirmed." in done.text
         assert "No open candidate duplicates." in done.text
     assert services.hub.trend_report(Period.parse("2026-05"))["total_cases"] == 1
+
+
+def test_migration_0015_gives_the_reports_held_before_it_the_analysts_tables(hub, signing_keys):
+    """A hub whose rollups were kept by the code of 0014 (no direction, mode x commodity,
+    office, port or size rows): 0015 rebuilds them from the reports counted, and the quarter's
+    report is what it was, table for table, with the new tables back."""
+    services = hub["services"]
+    feed(hub, signing_keys, sanitised(400))
+    quarter = Period.parse("2026-Q2")
+    before = services.hub.trend_report(quarter)
+    new = ("direction", "mode-commodity", "office", "port", "size")
+    assert all(before["tables"][d] for d in new)
+    config = alembic_config(services.settings.database_url)
+    command.downgrade(config, "0014")
+    try:
+        dropped = services.hub.trend_report(quarter)
+        assert not any(dropped["tables"][d] for d in new)
+        assert dropped["tables"]["commodity"] == before["tables"]["commodity"]
+    finally:
+        command.upgrade(config, "head")
+    assert services.hub.trend_report(quarter) == before

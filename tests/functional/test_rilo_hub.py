@@ -97,6 +97,16 @@ def feed(hub, signing_keys, generated: list[dict]) -> None:
             assert answer.status == 202, answer.body
 
 
+def size_band_by_hand(unit: str, amount: float) -> str:
+    """Decades, written out: 1 kg is in "kg 1-10", 0.5 in "kg 0.1-1", 20,000 in ">=10000"."""
+    bounds = ["0.01", "0.1", "1", "10", "100", "1000", "10000"]
+    if amount < 0.01:
+        return f"{unit} <0.01"
+    below = [b for b in bounds if float(b) <= amount]
+    above = [b for b in bounds if float(b) > amount]
+    return f"{unit} {below[-1]}-{above[0]}" if above else f"{unit} >=10000"
+
+
 def recompute(
     generated: list[dict], months: set[int], merged: frozenset[tuple[str, str]] = frozenset()
 ) -> dict:
@@ -138,6 +148,11 @@ def recompute(
             "corridor": [f"{route.get('origin', '??')}>{route.get('destination', '??')}"],
             "detection": sorted(set(report["detection_methods"])),
             "concealment": sorted(set(report.get("concealment_methods", []))),
+            "direction": [report["direction"]],
+            "mode-commodity": [f"{report['transport']['mode']}|{report['commodity']['type']}"],
+            "office": [report.get("office", {}).get("locode", "??")],
+            "port": [f"{route.get('departure_port', '??')}>{route.get('arrival_port', '??')}"],
+            "size": [size_band_by_hand(unit, amount)],
         }
         for dimension, items in values.items():
             for value in items:
@@ -169,6 +184,11 @@ def test_every_figure_of_a_trend_report_matches_a_recomputation(hub, signing_key
         "route",
         "detection",
         "concealment",
+        "direction",
+        "mode-commodity",
+        "office",
+        "port",
+        "size",
     ):
         for cell in report["tables"][dimension]:
             value = cell["value"]
@@ -189,6 +209,7 @@ def test_every_figure_of_a_trend_report_matches_a_recomputation(hub, signing_key
             expected["cases"][dimension]
         )
     assert checked > 30
+    assert len(report["tables"]["size"]) >= 4 and len(report["tables"]["office"]) > 10
     previous = recompute(generated, {202601, 202602, 202603})
     year_earlier = recompute(generated, {202504, 202505, 202506})
     assert report["total_cases_previous"] == previous["total"]
