@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import flask
@@ -144,6 +145,34 @@ def get_series(
             "series": [s.as_dict() for s in found],
         }
     )
+
+
+def get_candidates(
+    token_info: dict[str, Any], state: str = "open", limit: int = 100
+) -> flask.Response:
+    """Candidate duplicates for RILO analysts, newest first: the open ones, or all."""
+    person = acting(token_info)
+    if "analyst" not in person.roles:
+        raise ForbiddenError("candidate duplicates are for RILO analysts")
+    found = _hub().candidates(only_open=state == "open", limit=limit)
+    return flask.jsonify({"candidates": found})
+
+
+def decide_candidate(
+    token_info: dict[str, Any], candidate_id: int, decision: str
+) -> flask.Response:
+    """An analyst confirms (one seizure: counted once) or rejects (two seizures) an open
+    candidate, as on the page; audited as that analyst."""
+    person = acting(token_info)
+    if "analyst" not in person.roles:
+        raise ForbiddenError("candidate duplicates are decided by RILO analysts")
+    state = _hub().decide_duplicate(
+        candidate_id,
+        confirmed=decision == "confirm",
+        actor=person.actor("analyst"),
+        now=datetime.now(UTC),
+    )
+    return flask.jsonify({"id": candidate_id, "state": state})
 
 
 def get_summary(token_info: dict[str, Any], period: str) -> flask.Response:

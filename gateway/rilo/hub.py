@@ -323,6 +323,21 @@ def cells_over(session: Session, months: Sequence[int]) -> dict[str, dict[str, C
     return cells
 
 
+def cases_over(session: Session, months: Sequence[int]) -> dict[str, dict[str, Cell]]:
+    """dimension -> value -> Cell with its seizures only, over ``months``: what a report needs
+    of the periods it compares with (a third of the rows :func:`cells_over` reads and builds)."""
+    query = (
+        select(HubRollup.dimension, HubRollup.value, func.sum(HubRollup.cases))
+        .where(HubRollup.month.in_(list(months)))
+        .group_by(HubRollup.dimension, HubRollup.value)
+        .having(func.sum(HubRollup.cases) > 0)
+    )
+    cells: dict[str, dict[str, Cell]] = defaultdict(dict)
+    for dimension, value, cases in session.execute(query):
+        cells[dimension][value] = Cell(cases=int(cases))
+    return cells
+
+
 def months_before(period: Period) -> set[int]:
     """The months of the four periods before ``period`` (where a "new" pair was not seen)."""
     return {m for i in range(1, 5) for m in period.shifted(-i).months}
@@ -453,17 +468,7 @@ class Hub:
             if document["report_id"] not in held:
                 held.add(document["report_id"])
                 fresh.append(document)
-        keys = {seizure_key(r) for r in fresh}
-        by_key: dict[str, list[_Held]] = defaultdict(list)
-        for row_id, document, duplicate_of, key in session.execute(
-            select(HubReport.id, HubReport.document, HubReport.duplicate_of, HubReport.seizure_key)
-            .where(
-                one_of(HubReport.seizure_key, keys, dialect=dialect),
-                HubReport.withdrawn_at.is_(None),
-            )
-            .order_by(HubReport.id)
-        ).all():
-            by_key[key].append(_Held(row_id, document, duplicate_of))
+        by_key = self._held_for(session, fresh, dialect)
         rows = []
         for document in fresh:
             unit, amount = normalised(document["quantity"])
@@ -544,6 +549,60 @@ class Hub:
         return Ingested(
             len(rows), len(rows) - len(counted), len(reports) - len(rows), len(candidates)
         )
+
+    @staticmethod
+    def _held_for(
+        session: Session, fresh: Sequence[Mapping[str, Any]], dialect: str
+    ) -> dict[str, list[_Held]]:
+        """The held reports (not withdrawn, oldest first, by match key) that :func:`match` could
+        take for any of ``fresh``: the same report, or one of the same key and fully known
+        route. Only those documents are read: a key (a day, a commodity, a mode, a unit) holds
+        more and more reports as the hub fills, and reading every one of them made ingest
+        slow down with the size of the hub."""
+        same: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        routes: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+        for document in fresh:
+            key = seizure_key(document)
+            same[key].add((document["reporting_administration"], document["report_id"]))
+            route = known_route(document)
+            if route is not None:
+                routes[key].add(route)
+        wanted = []
+        for row_id, key, reported_by, report_id, held_route, duplicate_of in (
+            (r[0], r[1], r[2], r[3], (r[4], r[5], r[6]), r[7])
+            for r in session.execute(
+                select(
+                    HubReport.id,
+                    HubReport.seizure_key,
+                    HubReport.reported_by,
+                    HubReport.report_id,
+                    HubReport.origin,
+                    HubReport.departure,
+                    HubReport.destination,
+                    HubReport.duplicate_of,
+                ).where(
+                    one_of(HubReport.seizure_key, set(same), dialect=dialect),
+                    HubReport.withdrawn_at.is_(None),
+                )
+            )
+        ):
+            if (reported_by, report_id) in same[key] or (
+                duplicate_of is None and held_route in routes[key]
+            ):
+                wanted.append((row_id, key, duplicate_of))
+        by_key: dict[str, list[_Held]] = defaultdict(list)
+        if not wanted:
+            return by_key
+        documents: dict[int, Mapping[str, Any]] = dict(
+            session.execute(
+                select(HubReport.id, HubReport.document).where(
+                    one_of(HubReport.id, [w[0] for w in wanted], dialect=dialect)
+                )
+            ).all()
+        )
+        for row_id, key, duplicate_of in sorted(wanted):
+            by_key[key].append(_Held(row_id, documents[row_id], duplicate_of))
+        return by_key
 
     def _roll(self, session: Session, documents: Iterable[Mapping[str, Any]], sign: int) -> None:
         """Add (``sign`` +1) or remove (-1) reports from the rollups, one upsert per cell."""
@@ -748,12 +807,11 @@ class Hub:
 
     def trend_report(self, period: Period) -> dict[str, Any]:
         """The period's report (see :mod:`gateway.rilo.trends`), from the rollups only: the
-        database sums each cell over the months of the period, the one before and the one a
-        year earlier."""
+        database sums each cell over the months of the period (per member), and the seizures of
+        each over the period before and the one a year earlier."""
         with self._db.transaction() as session:
-            cells = [
-                cells_over(session, p.months)
-                for p in (period, period.shifted(-1), period.year_earlier)
+            cells = [cells_over(session, period.months)] + [
+                cases_over(session, p.months) for p in (period.shifted(-1), period.year_earlier)
             ]
             seen = pairs_before(session, period)
             open_candidates = open_candidates_of(session, period)

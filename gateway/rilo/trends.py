@@ -13,6 +13,8 @@ over everything that audience already holds: :mod:`gateway.rilo.disclosure`.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import itertools
 import math
 import re
@@ -48,12 +50,14 @@ SIZE_BANDS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 def size_band(unit: str, amount: float) -> str:
     """The size band of a seizure of ``amount`` ``unit`` (normalised), by decades: ``kg 1-10``
     (1 included, 10 not), ``kg <0.01``, ``pieces >=10000``."""
-    if amount < SIZE_BANDS[0]:
-        return f"{unit} <{SIZE_BANDS[0]:g}"
-    for low, high in itertools.pairwise(SIZE_BANDS):
-        if amount < high:
-            return f"{unit} {low:g}-{high:g}"
-    return f"{unit} >={SIZE_BANDS[-1]:g}"
+    return f"{unit} {_BAND_LABELS[bisect.bisect_right(SIZE_BANDS, amount)]}"
+
+
+_BAND_LABELS = (
+    f"<{SIZE_BANDS[0]:g}",
+    *(f"{low:g}-{high:g}" for low, high in itertools.pairwise(SIZE_BANDS)),
+    f">={SIZE_BANDS[-1]:g}",
+)
 
 
 QUANTITIES = ("kg", "litres", "tablets", "pieces")
@@ -163,6 +167,7 @@ SIGNIFICANCE = 0.05
 _EXACT_UP_TO = 1000
 
 
+@functools.lru_cache(maxsize=65536)
 def change_p(now: int, before: int) -> float:
     """Two-sided p-value of ``now`` seizures against ``before`` under the hypothesis that
     both periods (of one length) have one Poisson rate: given the sum ``n``, ``now`` is then
@@ -174,7 +179,12 @@ def change_p(now: int, before: int) -> float:
     if n > _EXACT_UP_TO:
         z = (abs(now - before) - 1) / math.sqrt(n)
         return min(1.0, math.erfc(max(z, 0.0) / math.sqrt(2)))
-    tail: float = sum(math.comb(n, k) for k in range(low + 1)) / 2**n
+    # the binomial terms by their recurrence, in floats (2**-1000 is still a normal float):
+    # a report has thousands of cells, and big-integer coefficients cost a second over them
+    term, tail = 0.5**n, 0.0
+    for k in range(low + 1):
+        tail += term
+        term *= (n - k) / (k + 1)
     return min(1.0, 2 * tail)
 
 

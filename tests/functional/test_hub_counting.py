@@ -19,11 +19,12 @@ from gateway.rilo.synthetic import reports
 from gateway.rilo.trends import Period
 from gateway.store.db import normalise_url
 from gateway.store.migrate import alembic_config
-from gateway.store.models import HubDuplicateCandidate, HubReport
-from tests.conftest import PASSWORD
+from gateway.store.models import AuditEvent, HubDuplicateCandidate, HubReport
+from tests.conftest import PASSWORD, acting_headers
 from tests.functional.test_rilo_hub import (
     MEMBERS,
     UNITS,
+    analyst_get,
     feed,
     hub_gateway,
     member,
@@ -555,3 +556,48 @@ def test_migration_0015_gives_the_reports_held_before_it_the_analysts_tables(hub
     finally:
         command.upgrade(config, "head")
     assert services.hub.trend_report(quarter) == before
+
+
+# --- the analysts' API ----------------------------------------------------------------------------
+
+
+def test_analysts_list_and_decide_candidates_over_the_api_and_others_cannot(hub, signing_keys):
+    """GET /v1/hub/candidates lists the open candidate with both reports; an officer's session
+    gets 403 on both doors; the analyst's confirmation counts the seizure once and is audited
+    under the analyst's name; deciding it again is a 409 problem, an unknown one a 404."""
+    jp, th = _pair()
+    send_batch(member(hub, signing_keys, "JP"), "JP", [jp])
+    send_batch(member(hub, signing_keys, "TH"), "TH", [th])
+    client, services = hub["client"], hub["services"]
+    month = Period.parse(jp["seizure_date"][:7])
+    assert services.hub.trend_report(month)["total_cases"] == 2
+    listed = analyst_get(hub, "/v1/hub/candidates")
+    assert listed.status_code == 200, listed.text
+    (candidate,) = listed.json()["candidates"]
+    assert candidate["state"] == "open"
+    assert {candidate["report"]["report_id"], candidate["original"]["report_id"]} == {
+        jp["report_id"],
+        th["report_id"],
+    }
+    path = f"/v1/hub/candidates/{candidate['id']}/confirm"
+    officer = acting_headers(client, "tanaka")
+    assert analyst_get(hub, "/v1/hub/candidates", officer="tanaka").status_code == 403
+    assert client.post(path, headers=officer).status_code == 403
+    assert services.hub.trend_report(month)["total_cases"] == 2  # the officer changed nothing
+    done = client.post(path, headers=acting_headers(client, "lee"))
+    assert done.status_code == 200 and done.json() == {"id": candidate["id"], "state": "confirmed"}
+    assert services.hub.trend_report(month)["total_cases"] == 1
+    again = client.post(
+        f"/v1/hub/candidates/{candidate['id']}/reject", headers=acting_headers(client, "lee")
+    )
+    assert again.status_code == 409 and again.json()["type"].endswith("/state-conflict")
+    unknown = client.post("/v1/hub/candidates/999/confirm", headers=acting_headers(client, "lee"))
+    assert unknown.status_code == 404
+    assert analyst_get(hub, "/v1/hub/candidates").json() == {"candidates": []}
+    everything = analyst_get(hub, "/v1/hub/candidates?state=all").json()["candidates"]
+    assert [(c["state"], c["decided_by"]) for c in everything] == [("confirmed", "analyst:lee")]
+    with services.database.transaction() as session:
+        tags = session.execute(
+            select(AuditEvent.tag, AuditEvent.actor).where(AuditEvent.tag.like("analyst:hub-%"))
+        ).all()
+    assert [tuple(t) for t in tags] == [("analyst:hub-duplicate:confirmed", "analyst:lee")]
