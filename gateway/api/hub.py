@@ -16,7 +16,8 @@ from gateway.api.context import services
 from gateway.api.messages import incoming, receipt_response
 from gateway.api.signing import json_answer
 from gateway.errors import DocumentError, ForbiddenError, NotFoundError
-from gateway.rilo.series import months_from
+from gateway.people import Person
+from gateway.rilo.series import months_ending, months_from
 from gateway.rilo.trends import QUANTITIES, Period, month_label
 
 CSV_COLUMNS = (
@@ -38,6 +39,15 @@ def _hub() -> Any:
     if gateway.hub is None:
         raise NotFoundError("this gateway is not the RILO A/P hub")
     return gateway.hub
+
+
+def _analyst(token_info: dict[str, Any], refusal: str) -> Person:
+    """The person an integrating system acts for, who must be a RILO analyst (else
+    ``refusal``, 403)."""
+    person = acting(token_info)
+    if "analyst" not in person.roles:
+        raise ForbiddenError(refusal)
+    return person
 
 
 def _period(text: str) -> Period:
@@ -103,9 +113,7 @@ def post_batch(token_info: dict[str, Any]) -> flask.Response:
 
 
 def get_trends(token_info: dict[str, Any], period: str, format: str = "json") -> flask.Response:
-    person = acting(token_info)
-    if "analyst" not in person.roles:
-        raise ForbiddenError("trend reports are for RILO analysts")
+    _analyst(token_info, "trend reports are for RILO analysts")
     chosen = _period(period)
     report = _hub().trend_report(chosen)
     report["notable_seizures"] = _hub().notable(chosen)
@@ -129,11 +137,9 @@ def get_series(
     """Monthly series of a table's cells for RILO analysts: ``value``'s, or the ``limit``
     values with the most seizures over the months ``first`` to ``last`` (by default the 36
     months that end with ``last``)."""
-    person = acting(token_info)
-    if "analyst" not in person.roles:
-        raise ForbiddenError("series are for RILO analysts")
+    _analyst(token_info, "series are for RILO analysts")
     try:
-        months = months_from(first or Period.parse(last).shifted(-35).label, last)
+        months = months_from(first, last) if first else months_ending(last)
     except ValueError as error:
         raise DocumentError(str(error)) from error
     found = _hub().series(table, months, [value] if value else [], limit=limit)
@@ -151,9 +157,7 @@ def get_candidates(
     token_info: dict[str, Any], state: str = "open", limit: int = 100
 ) -> flask.Response:
     """Candidate duplicates for RILO analysts, newest first: the open ones, or all."""
-    person = acting(token_info)
-    if "analyst" not in person.roles:
-        raise ForbiddenError("candidate duplicates are for RILO analysts")
+    _analyst(token_info, "candidate duplicates are for RILO analysts")
     found = _hub().candidates(only_open=state == "open", limit=limit)
     return flask.jsonify({"candidates": found})
 
@@ -163,9 +167,7 @@ def decide_candidate(
 ) -> flask.Response:
     """An analyst confirms (one seizure: counted once) or rejects (two seizures) an open
     candidate, as on the page; audited as that analyst."""
-    person = acting(token_info)
-    if "analyst" not in person.roles:
-        raise ForbiddenError("candidate duplicates are decided by RILO analysts")
+    person = _analyst(token_info, "candidate duplicates are decided by RILO analysts")
     state = _hub().decide_duplicate(
         candidate_id,
         confirmed=decision == "confirm",

@@ -53,6 +53,8 @@ from gateway.rilo.trends import (
 #: The audiences whose releases are disclosure-controlled. Members also receive what is
 #: published, so each is planned against the releases of both.
 CONTROLLED = ("members", "public")
+#: What a cell's interval can be of: seizures, or a quantity's unit.
+MEASURES = ("cases", *QUANTITIES)
 #: Tables a controlled release carries.
 RELEASED_TABLES = SHARED_TABLES
 #: A release that still finds a disclosure after this many rounds is refused, not sent.
@@ -72,6 +74,13 @@ class DisclosurePolicy:
     dominance_p: float = 10.0
     #: the narrowest interval (in seizures) an attacker may narrow a suppressed cell to
     protection: float = 2.0
+
+    def requirement(self, measure: str) -> tuple[float, float]:
+        """(protection, relative) a sensitive cell's interval of ``measure`` must keep: of
+        seizures, ``protection``; of a quantity, ``dominance_p`` % of its amount."""
+        if measure == "cases":
+            return self.protection, 0.0
+        return 0.0, self.dominance_p / 100
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -147,6 +156,18 @@ class Held:
     amounts: Mapping[str, Mapping[tuple[str, str], float]] = field(default_factory=dict)
 
 
+def truths_of(held: Iterable[Held]) -> dict[str, dict[CellKey, float]]:
+    """Measure (``cases`` or a unit) -> (release, table, value) -> the true figure of every
+    sensitive cell the ledger keeps: the audit's truth."""
+    truths: dict[str, dict[CellKey, float]] = {m: {} for m in MEASURES}
+    for h in held:
+        key = release_key(h.body)
+        truths["cases"].update({(key, d, v): n for (d, v), n in h.truth.items()})
+        for unit, amounts in h.amounts.items():
+            truths[unit].update({(key, d, v): a for (d, v), a in amounts.items()})
+    return truths
+
+
 def published(
     period: Period,
     cells: Cells,
@@ -198,7 +219,7 @@ def published(
         count = sum(1 for v in current if (d, v) in withheld)
         if count:
             withheld_counts[d] = count
-    before = {m for i in range(1, 5) for m in period.shifted(-i).months}
+    before = set(period.months_before)
     seen = {
         e["value"]
         for r in earlier.values()
@@ -255,12 +276,7 @@ def plan(
     policy = policy or DisclosurePolicy()
     first, withheld = primary(cells, largest, policy)
     hidden = set(first)
-    truths: dict[str, dict[CellKey, float]] = {m: {} for m in ("cases", *QUANTITIES)}
-    for h in held:
-        key = release_key(h.body)
-        truths["cases"].update({(key, d, v): n for (d, v), n in h.truth.items()})
-        for unit, amounts in h.amounts.items():
-            truths[unit].update({(key, d, v): a for (d, v), a in amounts.items()})
+    truths = truths_of(held)
     amounts_now = {
         unit: {
             (d, v): cells[d][v].quantities[unit]
@@ -300,9 +316,10 @@ def plan(
                 mine = {(key, d, v): float(cells[d][v].cases) for d, v in first}
             else:
                 mine = {(key, d, v): a for (d, v), a in amounts_now[measure].items()}
+            protection, relative = policy.requirement(measure)
             found = attacks[measure].judge(
-                protection=policy.protection if measure == "cases" else 0.0,
-                relative=0.0 if measure == "cases" else policy.dominance_p / 100,
+                protection=protection,
+                relative=relative,
                 truth={**truths[measure], **mine},
                 want_support=True,
                 quick=True,
@@ -317,10 +334,8 @@ def plan(
             move = _complement(finding, key, period, cells, hidden, withheld)
             if move is None:
                 # held by what cannot be suppressed: earlier releases, or this one's total
-                unit = "" if finding.measure == "cases" else f" {finding.measure}"
                 inherited.append(
-                    f"{finding.release} {finding.table} {finding.label} "
-                    f"[{finding.lo:g}, {finding.hi:g}]{unit}"
+                    f"{finding.release} {finding.table} {finding.label} {finding.interval}"
                 )
             elif move[0] == "hide":
                 more.add(move[1])

@@ -338,18 +338,13 @@ def cases_over(session: Session, months: Sequence[int]) -> dict[str, dict[str, C
     return cells
 
 
-def months_before(period: Period) -> set[int]:
-    """The months of the four periods before ``period`` (where a "new" pair was not seen)."""
-    return {m for i in range(1, 5) for m in period.shifted(-i).months}
-
-
 def pairs_before(session: Session, period: Period) -> set[str]:
     """The commodity-route pairs with a seizure in the four periods before ``period``."""
     return set(
         session.execute(
             select(HubRollup.value)
             .where(
-                HubRollup.month.in_(sorted(months_before(period))),
+                HubRollup.month.in_(sorted(period.months_before)),
                 HubRollup.dimension == "commodity-route",
                 HubRollup.cases > 0,
             )
@@ -567,29 +562,27 @@ class Hub:
             route = known_route(document)
             if route is not None:
                 routes[key].add(route)
-        wanted = []
-        for row_id, key, reported_by, report_id, held_route, duplicate_of in (
-            (r[0], r[1], r[2], r[3], (r[4], r[5], r[6]), r[7])
-            for r in session.execute(
-                select(
-                    HubReport.id,
-                    HubReport.seizure_key,
-                    HubReport.reported_by,
-                    HubReport.report_id,
-                    HubReport.origin,
-                    HubReport.departure,
-                    HubReport.destination,
-                    HubReport.duplicate_of,
-                ).where(
-                    one_of(HubReport.seizure_key, set(same), dialect=dialect),
-                    HubReport.withdrawn_at.is_(None),
-                )
+        rows = session.execute(
+            select(
+                HubReport.id,
+                HubReport.seizure_key,
+                HubReport.reported_by,
+                HubReport.report_id,
+                HubReport.origin,
+                HubReport.departure,
+                HubReport.destination,
+                HubReport.duplicate_of,
+            ).where(
+                one_of(HubReport.seizure_key, set(same), dialect=dialect),
+                HubReport.withdrawn_at.is_(None),
             )
-        ):
+        )
+        wanted = []
+        for row_id, key, reported_by, report_id, origin, departure, destination, copy_of in rows:
             if (reported_by, report_id) in same[key] or (
-                duplicate_of is None and held_route in routes[key]
+                copy_of is None and (origin, departure, destination) in routes[key]
             ):
-                wanted.append((row_id, key, duplicate_of))
+                wanted.append((row_id, key, copy_of))
         by_key: dict[str, list[_Held]] = defaultdict(list)
         if not wanted:
             return by_key

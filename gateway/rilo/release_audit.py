@@ -158,6 +158,12 @@ class Finding:
     def width(self) -> float:
         return self.hi - self.lo
 
+    @property
+    def interval(self) -> str:
+        """``[lo, hi]``, with the unit of a quantity."""
+        unit = "" if self.measure == "cases" else f" {self.measure}"
+        return f"[{self.lo:g}, {self.hi:g}]{unit}"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "period": self.period,
@@ -424,7 +430,7 @@ class Attack:
         for key, r in published.items():  # new pairs: nothing in the four periods before
             if _restates(r):
                 continue
-            before = [m for i in range(1, 5) for m in self.periods[key].shifted(-i).months]
+            before = self.periods[key].months_before
             for entry in r.get("new_commodity_routes", ()):
                 zero.update(
                     (self._version(key, m), "commodity-route", entry["value"]) for m in before
@@ -770,7 +776,7 @@ def touched_months(report: Mapping[str, Any]) -> set[int]:
     if "total_cases_year_earlier" in report:
         months.update(period.year_earlier.months)
     if report.get("new_commodity_routes"):
-        months.update(m for i in range(1, 5) for m in period.shifted(-i).months)
+        months.update(period.months_before)
     return months
 
 
@@ -832,8 +838,7 @@ def describe(findings: Sequence[Finding]) -> list[str]:
     the truth where known."""
     lines = []
     for f in findings:
-        unit = "" if f.measure == "cases" else f" {f.measure}"
-        line = f"{f.period}\t{f.table}\t{f.label}\t[{f.lo:g}, {f.hi:g}]{unit}"
+        line = f"{f.period}\t{f.table}\t{f.label}\t{f.interval}"
         if f.true_value is not None:
             line += f"\ttrue {f.true_value:g}"
         lines.append(line)

@@ -26,15 +26,21 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import log as audit_log
 from gateway.errors import DocumentError, StateConflictError
-from gateway.rilo.disclosure import CONTROLLED, DisclosurePolicy, Held, Largest, plan
+from gateway.rilo.disclosure import (
+    CONTROLLED,
+    DisclosurePolicy,
+    Held,
+    Largest,
+    plan,
+    truths_of,
+)
 from gateway.rilo.hub import (
     cells_of_report,
     cells_over,
-    months_before,
     normalised,
     open_candidates_of,
 )
-from gateway.rilo.release_audit import CUT_AT, Audit, CellKey, audit, release_key
+from gateway.rilo.release_audit import CUT_AT, Audit, audit
 from gateway.rilo.trends import QUANTITIES, Period, month_label
 from gateway.store.db import Database
 from gateway.store.models import HubRelease, HubReport, HubRollup
@@ -103,7 +109,7 @@ class Releases:
         ``public``), audited as ``actor``."""
         if audience not in CONTROLLED:
             raise DocumentError(f"{audience!r} is not an audience releases go to ({CONTROLLED})")
-        before = months_before(period)
+        before = period.months_before
         with self._db.transaction() as session:
             cells = cells_over(session, period.months)
             largest = self._largest(session, period.months)
@@ -217,23 +223,18 @@ class Releases:
         with self._db.transaction() as session:
             held = [_held(row) for row in _ledger(session)]
         bodies = [h.body for h in held]
-        truth: dict[CellKey, float] = {}
-        amounts: dict[str, dict[CellKey, float]] = defaultdict(dict)
-        for h in held:
-            key = release_key(h.body)
-            truth.update({(key, d, v): n for (d, v), n in h.truth.items()})
-            for unit, cells in h.amounts.items():
-                amounts[unit].update({(key, d, v): a for (d, v), a in cells.items()})
+        truths = truths_of(held)
         chosen = self.policy.protection if protection is None else protection
-        found = audit(bodies, protection=chosen, truth=truth)
+        found = audit(bodies, protection=chosen, truth=truths["cases"])
         findings = list(found.findings)
-        for unit in QUANTITIES:  # each amount uncertain by p% of itself (disclosure.plan)
-            if amounts.get(unit):
+        for unit in QUANTITIES:  # as the planner requires (DisclosurePolicy.requirement)
+            if truths[unit]:
+                unit_protection, relative = self.policy.requirement(unit)
                 findings += audit(
                     bodies,
-                    protection=0.0,
-                    relative=self.policy.dominance_p / 100,
-                    truth=amounts[unit],
+                    protection=unit_protection,
+                    relative=relative,
+                    truth=truths[unit],
                     measure=unit,
                 ).findings
         return Audit(tuple(findings), found.relations, found.protection, found.relative)

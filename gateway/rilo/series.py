@@ -22,6 +22,8 @@ from gateway.store.models import HubRollup
 SERIES_TABLES = ("commodity", "category", "corridor", "mode", "commodity-route", "member")
 #: The longest series served (ten years of months).
 MAX_MONTHS = 120
+#: The months a series covers unless asked otherwise (three years).
+DEFAULT_MONTHS = 36
 #: The most series one request may ask for (the top values of a table).
 MAX_SERIES = 20
 
@@ -72,6 +74,11 @@ def months_from(first: str, last: str) -> tuple[int, ...]:
     if months[-1] != end.months[0]:
         raise ValueError(f"{first} is after {last}")
     return tuple(months)
+
+
+def months_ending(last: str, count: int = DEFAULT_MONTHS) -> tuple[int, ...]:
+    """The ``count`` months that end with ``last`` (``YYYY-MM``)."""
+    return months_from(Period.parse(last).shifted(1 - count).label, last)
 
 
 def top_values(session: Session, table: str, months: Sequence[int], limit: int) -> list[str]:

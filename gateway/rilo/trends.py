@@ -43,14 +43,10 @@ DIMENSIONS = SHARED_TABLES + ANALYSTS_TABLES
 #: Dimensions whose cells partition the seizures (each counted once): their totals are shown.
 #: A seizure may have several detection and concealment methods.
 PARTITIONS = frozenset(DIMENSIONS) - {"concealment", "detection"}
+#: How many periods back a commodity-route pair must have had no seizure to be called new.
+NEW_PAIR_PERIODS = 4
 #: The lower bounds of the size bands (in a quantity's normalised unit): decades.
 SIZE_BANDS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
-
-
-def size_band(unit: str, amount: float) -> str:
-    """The size band of a seizure of ``amount`` ``unit`` (normalised), by decades: ``kg 1-10``
-    (1 included, 10 not), ``kg <0.01``, ``pieces >=10000``."""
-    return f"{unit} {_BAND_LABELS[bisect.bisect_right(SIZE_BANDS, amount)]}"
 
 
 _BAND_LABELS = (
@@ -58,6 +54,12 @@ _BAND_LABELS = (
     *(f"{low:g}-{high:g}" for low, high in itertools.pairwise(SIZE_BANDS)),
     f">={SIZE_BANDS[-1]:g}",
 )
+
+
+def size_band(unit: str, amount: float) -> str:
+    """The size band of a seizure of ``amount`` ``unit`` (normalised), by decades: ``kg 1-10``
+    (1 included, 10 not), ``kg <0.01``, ``pieces >=10000``."""
+    return f"{unit} {_BAND_LABELS[bisect.bisect_right(SIZE_BANDS, amount)]}"
 
 
 QUANTITIES = ("kg", "litres", "tablets", "pieces")
@@ -108,6 +110,12 @@ class Period:
     @property
     def year_earlier(self) -> Period:
         return self.shifted(-(12 // len(self.months)))
+
+    @property
+    def months_before(self) -> tuple[int, ...]:
+        """The months of the :data:`NEW_PAIR_PERIODS` periods before this one, where a pair
+        called new had no seizure."""
+        return tuple(m for i in range(1, NEW_PAIR_PERIODS + 1) for m in self.shifted(-i).months)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import flask
 
 from gateway.api.context import services
 from gateway.errors import GatewayError
-from gateway.rilo.series import Series, months_from
+from gateway.rilo.series import Series, months_ending
 from gateway.rilo.trends import Period, month_label
 from gateway.web.session import check_csrf, current_user, requires
 
@@ -89,7 +89,7 @@ def hub_pages(web: flask.Blueprint) -> None:
             flask.abort(400, str(error))
         report = hub.trend_report(period)
         last = month_label(period.months[-1])
-        months = months_from(Period.parse(last).shifted(-35).label, last)
+        months = months_ending(last)
         return flask.render_template(
             "trends.html",
             report=report,
