@@ -38,7 +38,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.rilo.release_audit import Attack, CellKey, Finding, linked, release_key
+from gateway.rilo.programme import CellKey
+from gateway.rilo.release_audit import Attack, Finding, linked, release_key
 from gateway.rilo.trends import (
     QUANTITIES,
     SHARED_TABLES,
