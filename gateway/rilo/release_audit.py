@@ -3,8 +3,9 @@
 Given the trend reports one audience receives (the releases of the ledger,
 :mod:`gateway.rilo.releases`, or any report of the same shape, for any mix of months, quarters
 and years), the audit writes down every linear relation that holds between the published
-figures, and for every suppressed cell asks a linear programme (HiGHS, through ``highspy``, :mod:`gateway.rilo.programme`: the
-model is passed once and each bound re-solved from the last basis) for the least and the most
+figures, and for every suppressed cell asks a linear programme (HiGHS, through ``highspy``,
+:mod:`gateway.rilo.programme`: the model is passed once and each bound re-solved from the last
+basis) for the least and the most
 seizures the cell can hold while every relation holds. Its feasible interval ``[lo, hi]`` is what an
 attacker with the published reports, and nothing else, can know of it. Every relation is true of
 the hub's real figures, so the true value always lies in the interval (the tests check this
